@@ -1,0 +1,43 @@
+# ferrodis: developer and CI entry points. CI runs `make test` (via .ci/run).
+#
+#   make            build the release binary (target/release/ferrodis-server)
+#   make run        build, then start the server with ./redis.conf
+#   make test       install test dependencies, build, cargo tests, then the
+#                   Redis 7.0.15 suite units we claim (tests/redis-suite-units)
+#   make check      formatting and clippy, warnings as errors
+#   make bench      ferrodis vs Debian's redis-server, side by side (ratios)
+#   make install    copy the binary to $(PREFIX)/bin (DESTDIR honoured)
+#   make clean      remove build output (target/, including suite logs)
+
+CARGO  ?= cargo
+PREFIX ?= /usr/local
+BIN    := target/release/ferrodis-server
+
+.PHONY: all run test check bench install clean
+
+all:
+	$(CARGO) build --release
+
+run: all
+	./$(BIN) ./redis.conf
+
+# Order matters: the suite runs the release binary built just before it.
+test:
+	./tests/install-deps.sh
+	$(CARGO) build --release
+	$(CARGO) test --release
+	./tests/run-suite-units.sh
+
+check:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+bench:
+	./bench/compare.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ferrodis-server
+
+clean:
+	$(CARGO) clean

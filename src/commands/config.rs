@@ -1,0 +1,119 @@
+//! CONFIG GET|SET|RESETSTAT|REWRITE|HELP (config.c configCommand). The
+//! table and its parsing live in `crate::config`; here we apply the side
+//! effects a change needs at run time (re-binding, log level, hz).
+
+use super::{help::reply_help, Ctx};
+use crate::errors::{CmdError, CmdResult};
+
+pub fn get(cx: &mut Ctx) -> CmdResult {
+    let pats: Vec<&[u8]> = (2..cx.argc()).map(|i| cx.arg(i)).collect();
+    let pairs = cx.srv.cfg.get(&pats);
+    let mut r = cx.reply();
+    r.map_len(pairs.len());
+    for (k, v) in pairs {
+        r.bulk(k.as_bytes());
+        r.bulk(v.as_bytes());
+    }
+    Ok(())
+}
+
+pub fn set(cx: &mut Ctx) -> CmdResult {
+    if cx.argc() < 4 || cx.argc() % 2 != 0 {
+        return Err(cx.wrong_arity());
+    }
+    let argv = cx.c.argv.clone();
+    let pairs: Vec<(&[u8], &[u8])> = (2..argv.len())
+        .step_by(2)
+        .map(|i| (&argv[i][..], &argv[i + 1][..]))
+        .collect();
+    let before = cx.srv.cfg.clone();
+    let allow_protected = cx.srv.cfg.enable_protected_configs.allows(
+        cx.c.addr.starts_with("127.0.0.1:")
+            || cx.c.flags & crate::net::client::flags::UNIX_SOCKET != 0,
+    );
+    let changed = cx
+        .srv
+        .cfg
+        .set(&pairs, allow_protected, false)
+        .map_err(CmdError::owned)?;
+    if let Err(e) = apply(cx, &changed) {
+        // Roll back every directive of this call, then re-apply the old
+        // values' side effects (as Redis' restore_backup path does).
+        cx.srv.cfg = before;
+        let _ = apply(cx, &changed);
+        return Err(CmdError::owned(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{}') - {e}",
+            changed.first().copied().unwrap_or("")
+        )));
+    }
+    cx.reply().ok();
+    Ok(())
+}
+
+/// Side effects of changed directives; Err carries the reason text.
+fn apply(cx: &mut Ctx, changed: &[&str]) -> Result<(), String> {
+    let mut rebind = false;
+    for &name in changed {
+        match name {
+            "port" | "bind" => rebind = true,
+            "loglevel" => crate::logging::set_level(cx.srv.cfg.loglevel.name()),
+            "hz" => cx.srv.hz = cx.srv.cfg.hz,
+            _ => {}
+        }
+    }
+    if rebind {
+        cx.srv
+            .rebind_tcp()
+            .map_err(|_| "Unable to listen on this port".to_string())?;
+    }
+    Ok(())
+}
+
+pub fn resetstat(cx: &mut Ctx) -> CmdResult {
+    cx.srv.stats.reset();
+    for c in cx.srv.commands.iter_mut() {
+        c.stats = Default::default();
+        for s in c.subcommands.iter_mut() {
+            s.stats = Default::default();
+        }
+    }
+    cx.reply().ok();
+    Ok(())
+}
+
+pub fn rewrite(cx: &mut Ctx) -> CmdResult {
+    let Some(path) = cx.srv.config_file.clone() else {
+        return Err(CmdError::msg(
+            "ERR The server is running without a config file",
+        ));
+    };
+    match cx.srv.cfg.rewrite(&path) {
+        Ok(()) => {
+            log::info!("CONFIG REWRITE executed with success.");
+            cx.reply().ok();
+            Ok(())
+        }
+        Err(e) => {
+            log::warn!("CONFIG REWRITE failed: {e}");
+            Err(CmdError::owned(format!("ERR Rewriting config file: {e}")))
+        }
+    }
+}
+
+pub fn help(cx: &mut Ctx) -> CmdResult {
+    reply_help(
+        cx,
+        "CONFIG",
+        &[
+            "GET <pattern> [<pattern> ...]",
+            "    The configuration parameters matching any of the glob-style patterns, with their values.",
+            "SET <directive> <value> [<directive> <value> ...]",
+            "    Change parameters at run time; all of them change or none does.",
+            "RESETSTAT",
+            "    Reset the statistics INFO reports.",
+            "REWRITE",
+            "    Write the running configuration back to the config file.",
+        ],
+    );
+    Ok(())
+}

@@ -1,0 +1,324 @@
+//! DEBUG (debug.c debugCommand): the subcommands the test suite uses for
+//! the units ferrodis claims. Guarded by `enable-debug-command` in
+//! process_command. Subcommands of later features (RELOAD, LOADAOF,
+//! QUICKLIST-PACKED-THRESHOLD ...) answer Redis' unknown-subcommand error.
+
+use super::{help::reply_help, Ctx};
+use crate::db::digest;
+use crate::errors::{CmdError, CmdResult};
+use crate::types::value::Value;
+
+pub fn debug(cx: &mut Ctx) -> CmdResult {
+    let sub = cx.arg(1).to_ascii_lowercase();
+    let argc = cx.argc();
+    match (sub.as_slice(), argc) {
+        (b"help", 2) => help(cx),
+        (b"sleep", 3) => sleep(cx),
+        (b"set-active-expire", 3) => {
+            cx.srv.active_expire_enabled = cx.arg_i64(2)? != 0;
+            cx.reply().ok();
+            Ok(())
+        }
+        (b"pause-cron", 3) => {
+            cx.srv.cron_paused = cx.arg_i64(2)? != 0;
+            cx.reply().ok();
+            Ok(())
+        }
+        (b"object", 3) => object(cx),
+        (b"digest", 2) => {
+            let d = digest::dataset_digest(&cx.srv.dbs);
+            cx.reply().simple(digest::hex(&d).as_bytes());
+            Ok(())
+        }
+        (b"digest-value", _) => digest_value(cx),
+        (b"protocol", 3) => protocol(cx),
+        (b"populate", 3..=5) => populate(cx),
+        (b"log", 3) => {
+            log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(cx.arg(2)));
+            cx.reply().ok();
+            Ok(())
+        }
+        (b"jmap", _) => {
+            cx.reply().ok();
+            Ok(())
+        }
+        (b"replybuffer", 4) => {
+            // Reply buffers here are plain growable Vecs with no peak-reset
+            // or resize policy to tune, so both knobs are accepted as no-ops.
+            if cx.arg_is(2, "peak-reset-time") || cx.arg_is(2, "resizing") {
+                cx.arg_i64(3)?;
+                cx.reply().ok();
+                Ok(())
+            } else {
+                Err(CmdError::Syntax)
+            }
+        }
+        (b"stringmatch-len", 2..) => stringmatch_len(cx),
+        (b"change-repl-id", 2) => {
+            cx.srv.replid = crate::server::random_hex(40);
+            cx.reply().ok();
+            Ok(())
+        }
+        (b"htstats", 3) => htstats(cx),
+        (b"htstats-key", 3) => htstats_key(cx),
+        (b"set-skip-checksum-validation", 3) | (b"set-disable-deny-scripts", 3) => {
+            cx.arg_i64(2)?;
+            cx.reply().ok();
+            Ok(())
+        }
+        _ => Err(super::help::subcommand_syntax_error(cx)),
+    }
+}
+
+fn help(cx: &mut Ctx) -> CmdResult {
+    reply_help(
+        cx,
+        "DEBUG",
+        &[
+            "CHANGE-REPL-ID",
+            "    Pick a new replication ID.",
+            "DIGEST",
+            "    A digest of the whole dataset, as a hex string.",
+            "DIGEST-VALUE <key> [<key> ...]",
+            "    A digest of each key's value.",
+            "HTSTATS <dbid>",
+            "    Hash table statistics of a database.",
+            "HTSTATS-KEY <key>",
+            "    Hash table statistics of a value stored as a hash table.",
+            "JMAP",
+            "    Accepted for compatibility; does nothing.",
+            "LOG <message>",
+            "    Write <message> to the server log.",
+            "OBJECT <key>",
+            "    Low-level details of the value at <key>.",
+            "PAUSE-CRON <0|1>",
+            "    Stop or resume the periodic tasks.",
+            "POPULATE <count> [<prefix>] [<size>]",
+            "    Create <count> string keys named <prefix>:<n> (default 'key').",
+            "PROTOCOL <type>",
+            "    Reply with a sample of a RESP type: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false.",
+            "REPLYBUFFER PEAK-RESET-TIME|RESIZING <value>",
+            "    Tune reply buffer management.",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Turn the active expiry cycle off or on.",
+            "SLEEP <seconds>",
+            "    Block the server for <seconds> (fractions allowed).",
+            "STRINGMATCH-LEN <pattern> <string>",
+            "    Time a glob match (protection against pathological patterns).",
+        ],
+    );
+    Ok(())
+}
+
+fn sleep(cx: &mut Ctx) -> CmdResult {
+    let secs = std::str::from_utf8(cx.arg(2))
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    if secs > 0.0 && secs.is_finite() {
+        std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+    }
+    cx.reply().ok();
+    Ok(())
+}
+
+/// Bytes the value would take in an RDB file (DEBUG OBJECT serializedlength).
+fn rdb_string_len(v: &Value) -> usize {
+    let s = v.as_str().map(|s| s.to_vec()).unwrap_or_default();
+    if s.len() <= 11 {
+        if let Some(n) = crate::util::number::parse_i64(&s) {
+            if (-(1 << 7)..(1 << 7)).contains(&n) {
+                return 2;
+            } else if (-(1 << 15)..(1 << 15)).contains(&n) {
+                return 3;
+            } else if (-(1 << 31)..(1 << 31)).contains(&n) {
+                return 5;
+            }
+        }
+    }
+    let l = s.len();
+    let prefix = if l < 64 {
+        1
+    } else if l < 16384 {
+        2
+    } else if l <= u32::MAX as usize {
+        5
+    } else {
+        9
+    };
+    prefix + l
+}
+
+fn object(cx: &mut Ctx) -> CmdResult {
+    let key = cx.arg_bytes(2);
+    let now = cx.srv.lruclock;
+    let Some(o) = cx.srv.dbs[cx.c.db].keys.peek(&key) else {
+        return Err(CmdError::NoSuchKey);
+    };
+    let idle = now.wrapping_sub(o.lru) & crate::cron::LRU_CLOCK_MAX;
+    let text = format!(
+        "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        o as *const _,
+        o.val.encoding_name(),
+        rdb_string_len(&o.val),
+        o.lru,
+        idle
+    );
+    cx.reply().simple(text.as_bytes());
+    Ok(())
+}
+
+fn digest_value(cx: &mut Ctx) -> CmdResult {
+    let n = cx.argc() - 2;
+    let mut out = Vec::with_capacity(n);
+    let db = &cx.srv.dbs[cx.c.db];
+    for j in 2..cx.argc() {
+        let mut d = [0u8; 20];
+        if let Some(o) = db.keys.peek(cx.arg(j)) {
+            let has_expire = db.expires.peek(cx.arg(j)).is_some();
+            digest::object_digest(&mut d, o, has_expire);
+        }
+        out.push(digest::hex(&d));
+    }
+    let mut r = cx.reply();
+    r.array_len(n);
+    for s in out {
+        r.simple(s.as_bytes());
+    }
+    Ok(())
+}
+
+fn protocol(cx: &mut Ctx) -> CmdResult {
+    let name = cx.arg(2).to_ascii_lowercase();
+    let resp3 = cx.c.resp >= 3;
+    let mut r = cx.reply();
+    match name.as_slice() {
+        b"string" => r.bulk(b"Hello World"),
+        b"integer" => r.int(12345),
+        b"double" => r.double(3.141),
+        b"bignum" => {
+            if resp3 {
+                r.raw(b"(1234567999999999999999999999999999999\r\n");
+            } else {
+                r.bulk(b"1234567999999999999999999999999999999");
+            }
+        }
+        b"null" => r.null(),
+        b"array" => {
+            r.array_len(3);
+            (0..3).for_each(|j| r.int(j));
+        }
+        b"set" => {
+            r.set_len(3);
+            (0..3).for_each(|j| r.int(j));
+        }
+        b"map" => {
+            r.map_len(3);
+            for j in 0..3 {
+                r.int(j);
+                r.bool(j == 1);
+            }
+        }
+        b"attrib" => {
+            if resp3 {
+                r.raw(b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n");
+            }
+            r.bulk(b"Some real reply following the attribute");
+        }
+        b"push" => {
+            if !resp3 {
+                return Err(CmdError::msg("ERR RESP2 is not supported by this command"));
+            }
+            r.push_len(2);
+            r.bulk(b"server-cpu-usage");
+            r.int(42);
+            r.bulk(b"Some real reply following the push reply");
+        }
+        b"true" => r.bool(true),
+        b"false" => r.bool(false),
+        b"verbatim" => r.verbatim(b"This is a verbatim\nstring", "txt"),
+        _ => {
+            return Err(CmdError::msg("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"))
+        }
+    }
+    Ok(())
+}
+
+fn positive(cx: &Ctx, i: usize) -> Result<usize, CmdError> {
+    match crate::util::number::parse_i64(cx.arg(i)) {
+        Some(n) if n >= 0 => Ok(n as usize),
+        _ => Err(CmdError::msg("ERR value is out of range, must be positive")),
+    }
+}
+
+fn populate(cx: &mut Ctx) -> CmdResult {
+    let count = positive(cx, 2)?;
+    let valsize = if cx.argc() == 5 { positive(cx, 4)? } else { 0 };
+    let prefix = if cx.argc() >= 4 {
+        cx.arg(3).to_vec()
+    } else {
+        b"key".to_vec()
+    };
+    let lru = cx.srv.lruclock;
+    let db = cx.c.db;
+    cx.srv.dbs[db].keys.expand(count);
+    let mut key = Vec::with_capacity(prefix.len() + 21);
+    let mut val = Vec::with_capacity(32);
+    for j in 0..count {
+        key.clear();
+        key.extend_from_slice(&prefix);
+        key.push(b':');
+        crate::util::number::write_i64(&mut key, j as i64);
+        crate::db::expire::expire_if_needed(cx.srv, db, &key);
+        if cx.srv.dbs[db].keys.contains_key(&key) {
+            continue;
+        }
+        val.clear();
+        val.extend_from_slice(b"value:");
+        crate::util::number::write_i64(&mut val, j as i64);
+        if valsize > 0 {
+            val.resize(valsize, 0);
+        }
+        // DEBUG POPULATE stores plain strings: never int-encoded.
+        let obj = crate::types::value::Obj {
+            val: Value::embstr_or_raw(&val),
+            lru,
+        };
+        cx.srv.dbs[db].add(&key, obj);
+    }
+    cx.reply().ok();
+    Ok(())
+}
+
+fn stringmatch_len(cx: &mut Ctx) -> CmdResult {
+    if cx.argc() != 4 {
+        return Err(super::help::subcommand_syntax_error(cx));
+    }
+    let m = crate::util::glob::glob_match(cx.arg(2), cx.arg(3), false);
+    cx.reply().int(m as i64);
+    Ok(())
+}
+
+fn htstats(cx: &mut Ctx) -> CmdResult {
+    let id = cx.arg_i64(2)?;
+    if id < 0 || id >= cx.srv.dbs.len() as i64 {
+        return Err(CmdError::msg("ERR Out of range database"));
+    }
+    let db = &cx.srv.dbs[id as usize];
+    let mut s = String::from("[Dictionary HT]\n");
+    s.push_str(&db.keys.stats_text());
+    s.push_str("[Expires HT]\n");
+    s.push_str(&db.expires.stats_text());
+    cx.reply().verbatim(s.as_bytes(), "txt");
+    Ok(())
+}
+
+fn htstats_key(cx: &mut Ctx) -> CmdResult {
+    let key = cx.arg_bytes(2);
+    match cx.srv.dbs[cx.c.db].keys.peek(&key) {
+        None => Err(CmdError::NoSuchKey),
+        Some(_) => Err(CmdError::msg(
+            "ERR The value stored at the specified key is not represented using an hash table",
+        )),
+    }
+}

@@ -1,0 +1,367 @@
+//! INFO (server.c genRedisInfoString): every 7.0 section and field name, in
+//! Redis' order. Fields of features that have not landed yet report the
+//! values an idle Redis reports (zeros, "ok", -1).
+
+use std::fmt::Write as _;
+
+use super::Ctx;
+use crate::errors::CmdResult;
+use crate::server::Server;
+
+const DEFAULT: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "module_list",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// Which sections a list of INFO arguments selects.
+fn selected(args: &[Vec<u8>]) -> (Vec<String>, bool) {
+    let mut out: Vec<String> = Vec::new();
+    let mut everything = false;
+    if args.is_empty() {
+        return (DEFAULT.iter().map(|s| s.to_string()).collect(), false);
+    }
+    for a in args {
+        let s = String::from_utf8_lossy(a).to_lowercase();
+        match s.as_str() {
+            "default" => out.extend(DEFAULT.iter().map(|s| s.to_string())),
+            "all" => {
+                out.extend(DEFAULT.iter().map(|s| s.to_string()));
+                out.push("commandstats".into());
+                out.push("latencystats".into());
+            }
+            "everything" => {
+                everything = true;
+                out.extend(DEFAULT.iter().map(|s| s.to_string()));
+                out.push("commandstats".into());
+                out.push("latencystats".into());
+                out.push("modules".into());
+            }
+            _ => out.push(s),
+        }
+    }
+    (out, everything)
+}
+
+pub fn info(cx: &mut Ctx) -> CmdResult {
+    let args: Vec<Vec<u8>> = (1..cx.argc()).map(|i| cx.arg(i).to_vec()).collect();
+    let (sections, _) = selected(&args);
+    let text = gen_info(cx.srv, &sections, cx.c.id);
+    cx.reply().verbatim(text.as_bytes(), "txt");
+    Ok(())
+}
+
+pub fn human_bytes(n: u64) -> String {
+    let d = n as f64;
+    if n < 1024 {
+        format!("{n}B")
+    } else if n < 1024 * 1024 {
+        format!("{:.2}K", d / 1024.0)
+    } else if n < 1024 * 1024 * 1024 {
+        format!("{:.2}M", d / (1024.0 * 1024.0))
+    } else if n < 1024u64.pow(4) {
+        format!("{:.2}G", d / 1024f64.powi(3))
+    } else if n < 1024u64.pow(5) {
+        format!("{:.2}T", d / 1024f64.powi(4))
+    } else {
+        format!("{:.2}P", d / 1024f64.powi(5))
+    }
+}
+
+pub fn gen_info(srv: &mut Server, sections: &[String], _caller: u64) -> String {
+    let has = |s: &str| sections.iter().any(|x| x == s);
+    let mut o = String::new();
+    let sep = |o: &mut String| {
+        if !o.is_empty() {
+            o.push_str("\r\n");
+        }
+    };
+    if has("server") {
+        sep(&mut o);
+        server_section(srv, &mut o);
+    }
+    if has("clients") {
+        sep(&mut o);
+        let _ = write!(
+            o,
+            "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+            srv.num_clients + 1,
+            srv.cfg.maxclients,
+            srv.clients.iter().flatten().map(|c| c.qbuf_peak).max().unwrap_or(0),
+        );
+    }
+    if has("memory") {
+        sep(&mut o);
+        memory_section(srv, &mut o);
+    }
+    if has("persistence") {
+        sep(&mut o);
+        let _ = write!(
+            o,
+            "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:{}\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+            srv.loading as i32,
+            srv.dirty,
+            srv.last_save,
+            srv.cfg.appendonly as i32,
+        );
+    }
+    if has("stats") {
+        sep(&mut o);
+        stats_section(srv, &mut o);
+    }
+    if has("replication") {
+        sep(&mut o);
+        let _ = write!(
+            o,
+            "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+            srv.replid,
+            srv.cfg.repl_backlog_size,
+        );
+    }
+    if has("cpu") {
+        sep(&mut o);
+        cpu_section(&mut o);
+    }
+    if has("modules") || has("module_list") {
+        sep(&mut o);
+        o.push_str("# Modules\r\n");
+    }
+    if has("commandstats") {
+        sep(&mut o);
+        o.push_str("# Commandstats\r\n");
+        for c in srv.commands.iter() {
+            cmdstat_line(&mut o, c);
+            for s in &c.subcommands {
+                cmdstat_line(&mut o, s);
+            }
+        }
+    }
+    if has("errorstats") {
+        sep(&mut o);
+        o.push_str("# Errorstats\r\n");
+        for (k, v) in &srv.stats.errors {
+            let _ = write!(o, "errorstat_{k}:count={v}\r\n");
+        }
+    }
+    if has("latencystats") {
+        sep(&mut o);
+        o.push_str("# Latencystats\r\n");
+        if srv.cfg.latency_tracking {
+            for c in srv.commands.iter() {
+                latency_line(&mut o, c, &srv.cfg.latency_tracking_info_percentiles);
+                for s in &c.subcommands {
+                    latency_line(&mut o, s, &srv.cfg.latency_tracking_info_percentiles);
+                }
+            }
+        }
+    }
+    if has("cluster") {
+        sep(&mut o);
+        let _ = write!(
+            o,
+            "# Cluster\r\ncluster_enabled:{}\r\n",
+            srv.cfg.cluster_enabled as i32
+        );
+    }
+    if has("keyspace") {
+        sep(&mut o);
+        o.push_str("# Keyspace\r\n");
+        for db in &srv.dbs {
+            if db.keys.len() > 0 {
+                let _ = write!(
+                    o,
+                    "db{}:keys={},expires={},avg_ttl={}\r\n",
+                    db.id,
+                    db.keys.len(),
+                    db.expires.len(),
+                    db.avg_ttl
+                );
+            }
+        }
+    }
+    o
+}
+
+fn cmd_name_for_info(fullname: &str) -> String {
+    fullname.to_string()
+}
+
+fn cmdstat_line(o: &mut String, c: &super::Command) {
+    let s = &c.stats;
+    if s.calls == 0 && s.failed_calls == 0 && s.rejected_calls == 0 {
+        return;
+    }
+    let per = if s.calls > 0 {
+        s.usec as f64 / s.calls as f64
+    } else {
+        0.0
+    };
+    let _ = write!(
+        o,
+        "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+        cmd_name_for_info(c.fullname),
+        s.calls,
+        s.usec,
+        per,
+        s.rejected_calls,
+        s.failed_calls
+    );
+}
+
+fn latency_line(o: &mut String, c: &super::Command, percentiles: &[f64]) {
+    let Some(h) = &c.stats.latency else { return };
+    if h.total == 0 {
+        return;
+    }
+    let _ = write!(o, "latency_percentiles_usec_{}:", c.fullname);
+    for (i, p) in percentiles.iter().enumerate() {
+        if i > 0 {
+            o.push(',');
+        }
+        let _ = write!(
+            o,
+            "p{}={:.3}",
+            crate::util::number::fmt_f64_g17(*p),
+            h.percentile(*p) as f64
+        );
+    }
+    o.push_str("\r\n");
+}
+
+fn server_section(srv: &Server, o: &mut String) {
+    let uptime = srv.unixtime - srv.start_unix;
+    let uname = nix::sys::utsname::uname().ok();
+    let os = uname
+        .map(|u| {
+            format!(
+                "{} {} {}",
+                u.sysname().to_string_lossy(),
+                u.release().to_string_lossy(),
+                u.machine().to_string_lossy()
+            )
+        })
+        .unwrap_or_default();
+    let _ = write!(
+        o,
+        "# Server\r\nredis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:{}\r\nredis_mode:{}\r\nos:{}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\n",
+        crate::REDIS_VERSION,
+        crate::BUILD_ID,
+        if srv.cfg.cluster_enabled { "cluster" } else { "standalone" },
+        os,
+        std::process::id(),
+        srv.run_id,
+        srv.cfg.port,
+        srv.now_ms * 1000,
+        uptime,
+        uptime / 86400,
+        srv.hz,
+        srv.cfg.hz,
+        srv.lruclock,
+        srv.executable,
+        srv.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+    );
+}
+
+fn memory_section(srv: &Server, o: &mut String) {
+    let m = crate::memory::sample();
+    let used = m.allocated;
+    let peak = crate::memory::peak(used);
+    let startup = srv.used_memory_startup;
+    let dataset = used.saturating_sub(startup);
+    let rss = m.rss;
+    let total_system = crate::memory::total_system_memory();
+    let frag = if used > 0 {
+        rss as f64 / used as f64
+    } else {
+        0.0
+    };
+    let alloc_frag = if m.allocated > 0 {
+        m.active as f64 / m.allocated as f64
+    } else {
+        0.0
+    };
+    let alloc_rss = if m.active > 0 {
+        m.resident as f64 / m.active as f64
+    } else {
+        0.0
+    };
+    let rss_over = if m.resident > 0 {
+        rss as f64 / m.resident as f64
+    } else {
+        0.0
+    };
+    let _ = write!(
+        o,
+        "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{startup}\r\nused_memory_startup:{startup}\r\nused_memory_dataset:{dataset}\r\nused_memory_dataset_perc:{:.2}%\r\nallocator_allocated:{}\r\nallocator_active:{}\r\nallocator_resident:{}\r\ntotal_system_memory:{total_system}\r\ntotal_system_memory_human:{}\r\nused_memory_lua:32768\r\nused_memory_vm_eval:32768\r\nused_memory_lua_human:32.00K\r\nused_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:65536\r\nused_memory_vm_total_human:64.00K\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\nused_memory_scripts_human:0B\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{alloc_frag:.2}\r\nallocator_frag_bytes:{}\r\nallocator_rss_ratio:{alloc_rss:.2}\r\nallocator_rss_bytes:{}\r\nrss_overhead_ratio:{rss_over:.2}\r\nrss_overhead_bytes:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:{}\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:jemalloc-5.3.0\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
+        human_bytes(used),
+        human_bytes(rss),
+        human_bytes(peak),
+        if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 },
+        if used > startup { dataset as f64 * 100.0 / (used - startup) as f64 } else { 0.0 },
+        m.allocated,
+        m.active,
+        m.resident,
+        human_bytes(total_system),
+        srv.cfg.maxmemory,
+        human_bytes(srv.cfg.maxmemory as u64),
+        srv.cfg.maxmemory_policy.name(),
+        m.active as i64 - m.allocated as i64,
+        m.resident as i64 - m.active as i64,
+        rss as i64 - m.resident as i64,
+        rss as i64 - used as i64,
+        srv.clients.iter().flatten().map(|c| c.qbuf.capacity() + c.out.capacity()).sum::<usize>(),
+    );
+}
+
+fn stats_section(srv: &Server, o: &mut String) {
+    let s = &srv.stats;
+    let (ops, ikbps, okbps) = s.instantaneous();
+    let _ = write!(
+        o,
+        "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{ops}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:{ikbps:.2}\r\ninstantaneous_output_kbps:{okbps:.2}\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{}\r\nexpired_stale_perc:{:.2}\r\nexpired_time_cap_reached_count:{}\r\nexpire_cycle_cpu_milliseconds:{}\r\nevicted_keys:{}\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
+        s.total_connections_received,
+        s.total_commands_processed,
+        s.net_input_bytes,
+        s.net_output_bytes,
+        s.rejected_connections,
+        s.expired_keys,
+        s.expired_stale_perc * 100.0,
+        s.expired_time_cap_reached_count,
+        s.expire_cycle_time_used_us / 1000,
+        s.evicted_keys,
+        s.keyspace_hits,
+        s.keyspace_misses,
+        s.unexpected_error_replies,
+        s.total_error_replies,
+        s.io_reads_processed,
+        s.io_writes_processed,
+    );
+}
+
+fn cpu_section(o: &mut String) {
+    let (su, ss) = rusage(nix::sys::resource::UsageWho::RUSAGE_SELF);
+    let (cu, cs) = rusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN);
+    let (tu, ts) = rusage(nix::sys::resource::UsageWho::RUSAGE_THREAD);
+    let _ = write!(
+        o,
+        "# CPU\r\nused_cpu_sys:{ss:.6}\r\nused_cpu_user:{su:.6}\r\nused_cpu_sys_children:{cs:.6}\r\nused_cpu_user_children:{cu:.6}\r\nused_cpu_sys_main_thread:{ts:.6}\r\nused_cpu_user_main_thread:{tu:.6}\r\n"
+    );
+}
+
+fn rusage(who: nix::sys::resource::UsageWho) -> (f64, f64) {
+    match nix::sys::resource::getrusage(who) {
+        Ok(u) => {
+            let t = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 / 1e6;
+            (t(u.user_time()), t(u.system_time()))
+        }
+        Err(_) => (0.0, 0.0),
+    }
+}

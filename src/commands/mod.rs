@@ -1,0 +1,316 @@
+//! Command dispatch: the runtime command table, `process_command` (the
+//! checks Redis makes before running a command, in Redis' order) and
+//! `call` (run the handler, time it, count it).
+//!
+//! A handler is `fn(&mut Ctx) -> CmdResult`: it parses all its arguments
+//! first, then acts and writes exactly one reply; an `Err` becomes the
+//! error reply.
+
+pub mod spec;
+pub mod spec_data;
+mod table;
+
+pub mod client;
+pub mod command;
+pub mod config;
+pub mod connection;
+pub mod debug;
+pub mod expire;
+pub mod help;
+pub mod info;
+pub mod keyspace;
+pub mod lcs;
+pub mod object;
+pub mod server;
+pub mod string;
+
+use bytes::Bytes;
+use std::time::Instant;
+
+use crate::db::Db;
+use crate::errors::{CmdError, CmdResult};
+use crate::net::client::{flags, Client};
+use crate::net::reply::Reply;
+use crate::server::Server;
+pub use table::{CmdId, Command, CommandTable};
+
+pub type Handler = fn(&mut Ctx) -> CmdResult;
+
+/// What a handler sees: the server and the calling client.
+pub struct Ctx<'a> {
+    pub srv: &'a mut Server,
+    pub c: &'a mut Client,
+    pub cmd: CmdId,
+}
+
+impl Ctx<'_> {
+    #[inline]
+    pub fn argc(&self) -> usize {
+        self.c.argv.len()
+    }
+
+    #[inline]
+    pub fn arg(&self, i: usize) -> &[u8] {
+        &self.c.argv[i]
+    }
+
+    /// A cheap clone of argument `i` (a refcount bump, not a copy).
+    #[inline]
+    pub fn arg_bytes(&self, i: usize) -> Bytes {
+        self.c.argv[i].clone()
+    }
+
+    #[inline]
+    pub fn reply(&mut self) -> Reply<'_> {
+        self.c.reply()
+    }
+
+    /// The client's selected database.
+    #[inline]
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.srv.dbs[self.c.db]
+    }
+
+    /// Argument `i` as an i64, or Redis' "not an integer" error.
+    pub fn arg_i64(&self, i: usize) -> Result<i64, CmdError> {
+        crate::util::number::parse_i64(self.arg(i)).ok_or(CmdError::NotInteger)
+    }
+
+    /// Argument `i` upper-cased into an owned String (for messages).
+    pub fn arg_upper(&self, i: usize) -> String {
+        String::from_utf8_lossy(self.arg(i)).to_uppercase()
+    }
+
+    /// Case-insensitive comparison of argument `i` with an ASCII word.
+    #[inline]
+    pub fn arg_is(&self, i: usize, word: &str) -> bool {
+        self.arg(i).eq_ignore_ascii_case(word.as_bytes())
+    }
+
+    /// The command's full name ("config|get").
+    pub fn fullname(&self) -> &'static str {
+        self.srv.commands.get(self.cmd).fullname
+    }
+
+    pub fn wrong_arity(&self) -> CmdError {
+        CmdError::WrongArity(self.fullname().to_string())
+    }
+}
+
+/// Redis' processCommand: look the command up, check it may run now, then
+/// call it. The client's argv holds a complete, non-empty request.
+pub fn process_command(srv: &mut Server, c: &mut Client) {
+    srv.now_ms = crate::logging::now_ms();
+    srv.unixtime = srv.now_ms / 1000;
+    let Some(id) = srv.commands.lookup(&c.argv) else {
+        let err = unknown_command_error(srv, &c.argv);
+        reject(srv, c, None, &err);
+        return;
+    };
+    let cmd = srv.commands.get(id);
+    c.last_cmd = cmd.fullname;
+    let arity = cmd.arity;
+    let argc = c.argv.len() as i32;
+    if (arity > 0 && arity != argc) || argc < -arity {
+        let err = format!(
+            "ERR wrong number of arguments for '{}' command",
+            cmd.fullname
+        );
+        reject(srv, c, Some(id), &err);
+        return;
+    }
+    let cflags = cmd.flags;
+    if cflags & spec::CMD_PROTECTED != 0 && cmd.fullname.starts_with("debug") {
+        let local = c.flags & flags::UNIX_SOCKET != 0
+            || c.addr.starts_with("127.0.0.1:")
+            || c.addr.starts_with("::1:");
+        let allowed = srv.cfg.enable_debug_command.allows(local);
+        if !allowed {
+            reject(srv, c, Some(id), "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+            return;
+        }
+    }
+    if !c.authenticated && cflags & spec::CMD_NO_AUTH == 0 {
+        reject(srv, c, Some(id), "NOAUTH Authentication required.");
+        return;
+    }
+    if srv.loading && cflags & spec::CMD_LOADING == 0 {
+        reject(
+            srv,
+            c,
+            Some(id),
+            "LOADING Redis is loading the dataset in memory",
+        );
+        return;
+    }
+    call(srv, c, id);
+}
+
+fn unknown_command_error(srv: &Server, argv: &[Bytes]) -> String {
+    let name = String::from_utf8_lossy(&argv[0]);
+    if argv.len() > 1 && srv.commands.is_container(&argv[0]) {
+        let sub = String::from_utf8_lossy(&argv[1]);
+        return format!(
+            "ERR unknown subcommand '{}'. Try {} HELP.",
+            truncate(&sub, 128),
+            name.to_uppercase()
+        );
+    }
+    let mut args = String::new();
+    for a in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        let s = String::from_utf8_lossy(a);
+        args.push('\'');
+        args.push_str(truncate(&s, room));
+        args.push_str("' ");
+    }
+    format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        truncate(&name, 128),
+        args
+    )
+}
+
+/// The first `n` bytes of `s`, cut at a char boundary.
+fn truncate(s: &str, n: usize) -> &str {
+    if s.len() <= n {
+        return s;
+    }
+    let mut end = n;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Refuse a command before it runs (rejectCommand): the error is sent and
+/// counted, and the command's `rejected_calls` grows.
+fn reject(srv: &mut Server, c: &mut Client, id: Option<CmdId>, err: &str) {
+    if let Some(id) = id {
+        srv.commands.get_mut(id).stats.rejected_calls += 1;
+    }
+    add_error_reply(srv, c, err);
+}
+
+/// Send an error and count it (afterErrorReply): `total_error_replies` and
+/// the `errorstat_<CODE>` line of INFO.
+pub fn add_error_reply(srv: &mut Server, c: &mut Client, err: &str) {
+    if should_reply(c) {
+        c.reply().error(err);
+    }
+    let code = err.split(' ').next().unwrap_or("ERR");
+    srv.stats.count_error(code);
+}
+
+#[inline]
+fn should_reply(c: &Client) -> bool {
+    c.flags & (flags::REPLY_OFF | flags::REPLY_SKIP) == 0
+}
+
+/// Run a command's handler (Redis' call()): time it, count it, turn an Err
+/// into the error reply.
+pub fn call(srv: &mut Server, c: &mut Client, id: CmdId) {
+    let handler = srv.commands.get(id).handler;
+    // CLIENT REPLY SKIP applies to the command after it.
+    if c.flags & flags::REPLY_SKIP_NEXT != 0 {
+        c.flags &= !flags::REPLY_SKIP_NEXT;
+        c.flags |= flags::REPLY_SKIP;
+    }
+    let mark = c.out.len();
+    let start = Instant::now();
+    let dirty_before = srv.dirty;
+    let res = {
+        let mut cx = Ctx { srv, c, cmd: id };
+        handler(&mut cx)
+    };
+    let usec = start.elapsed().as_micros() as u64;
+    let failed = res.is_err();
+    if let Err(e) = res {
+        let text = e.text();
+        add_error_reply(srv, c, &text);
+    }
+    // Replies are produced then dropped for REPLY OFF/SKIP clients, so
+    // handlers need not know.
+    if c.flags & (flags::REPLY_OFF | flags::REPLY_SKIP) != 0 {
+        c.out.truncate(mark.max(c.sent));
+        c.flags &= !flags::REPLY_SKIP;
+    }
+    let _ = dirty_before;
+    let cmd = srv.commands.get_mut(id);
+    cmd.stats.calls += 1;
+    cmd.stats.usec += usec;
+    if failed {
+        cmd.stats.failed_calls += 1;
+    }
+    cmd.stats.record_latency(usec);
+    srv.stats.total_commands_processed += 1;
+}
+
+/// Key access with Redis' semantics (db.c lookupKey*): lazy expiry first,
+/// then the LRU stamp; reads also count keyspace hits and misses.
+impl Ctx<'_> {
+    /// A key for reading (lookupKeyRead).
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Obj> {
+        lookup_read(self.srv, self.c.db, key)
+    }
+
+    /// A key for writing (lookupKeyWrite): no hit/miss accounting.
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Obj> {
+        let db = self.c.db;
+        crate::db::expire::expire_if_needed(self.srv, db, key);
+        let lru = self.srv.lruclock;
+        let o = self.srv.dbs[db].keys.get_mut(key)?;
+        o.lru = lru;
+        Some(o)
+    }
+
+    /// Whether a key exists, without touching its LRU (EXISTS-like checks).
+    pub fn key_exists(&mut self, key: &[u8]) -> bool {
+        let db = self.c.db;
+        crate::db::expire::expire_if_needed(self.srv, db, key);
+        self.srv.dbs[db].keys.contains_key(key)
+    }
+
+    /// A new object stamped with the current LRU clock.
+    pub fn obj(&self, val: Value) -> Obj {
+        Obj {
+            val,
+            lru: self.srv.lruclock,
+        }
+    }
+
+    /// Store a value (setKey): overwrite or add, clearing the TTL unless
+    /// `keep_ttl`. Marks the change for save points and watchers.
+    pub fn set_key(&mut self, key: &[u8], val: Value, keep_ttl: bool) {
+        let obj = self.obj(val);
+        self.db().set(key, obj, keep_ttl);
+    }
+
+    /// Bump `dirty` (drives save points; propagation keys off it later).
+    pub fn dirty(&mut self, n: u64) {
+        self.srv.dirty += n;
+    }
+}
+
+use crate::types::value::{Obj, Value};
+
+/// lookupKeyRead on an explicit database, borrowing only the server (so a
+/// caller can reply to its client while holding the value).
+pub fn lookup_read<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut Obj> {
+    crate::db::expire::expire_if_needed(srv, db, key);
+    let lru = srv.lruclock;
+    match srv.dbs[db].keys.get_mut(key) {
+        Some(o) => {
+            srv.stats.keyspace_hits += 1;
+            o.lru = lru;
+            Some(o)
+        }
+        None => {
+            srv.stats.keyspace_misses += 1;
+            None
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! `cron()`: the periodic work of the loop, `hz` times a second (Redis'
+//! serverCron): clocks and stats sampling, client timeouts and buffer
+//! trimming, the slow active expire cycle, incremental rehashing and table
+//! shrinking, and acting on shutdown signals.
+
+use log::{debug, warn};
+
+use crate::db::expire::{active_expire_cycle, CycleKind};
+use crate::net::client::flags;
+use crate::server::Server;
+use crate::shutdown;
+
+/// Redis' LRU clock: seconds, 24 bits.
+pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+
+pub fn lru_clock(now_ms: i64) -> u32 {
+    ((now_ms / 1000) as u32) & LRU_CLOCK_MAX
+}
+
+/// True once every `ms` milliseconds of cron ticks (run_with_period).
+fn every(srv: &Server, ms: i64) -> bool {
+    let period = 1000 / srv.hz.max(1) as i64;
+    ms <= period || srv.cronloops % (ms / period).max(1) as u64 == 0
+}
+
+pub fn cron(srv: &mut Server) {
+    srv.update_cached_time();
+    srv.lruclock = lru_clock(srv.now_ms);
+    if srv.cfg.dynamic_hz {
+        // Raise hz with the number of clients so per-client work per tick
+        // stays bounded (as Redis does).
+        let mut hz = srv.cfg.hz;
+        while srv.num_clients as i64 / hz as i64 > 200 && hz < 500 {
+            hz *= 2;
+        }
+        srv.hz = hz.min(500);
+    } else {
+        srv.hz = srv.cfg.hz;
+    }
+    if let Some(sig) = shutdown::take_signal() {
+        let name = if sig == nix::libc::SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
+        if srv.shutdown_asap && sig == nix::libc::SIGINT {
+            warn!("You insist... exiting now.");
+            std::process::exit(1);
+        }
+        warn!("Received {name} scheduling shutdown...");
+        srv.shutdown_asap = true;
+    }
+    if every(srv, 100) {
+        srv.stats.sample(srv.now_ms);
+    }
+    clients_cron(srv);
+    databases_cron(srv);
+    srv.cronloops += 1;
+}
+
+/// Close idle clients past `timeout` and trim oversized query buffers.
+fn clients_cron(srv: &mut Server) {
+    let timeout = srv.cfg.timeout;
+    let now = srv.unixtime;
+    let mut to_close = Vec::new();
+    for slot in 0..srv.clients.len() {
+        let Some(Some(c)) = srv.clients.get_mut(slot) else {
+            continue;
+        };
+        if timeout > 0 && now - c.last_interaction > timeout as i64 && c.flags & flags::MONITOR == 0
+        {
+            debug!("Closing idle client");
+            to_close.push(slot);
+            continue;
+        }
+        // Give back query buffer memory once a big request is done.
+        if c.qbuf.is_empty() && c.qbuf.capacity() > 32 * 1024 && !c.parser.in_progress() {
+            c.qbuf = bytes::BytesMut::new();
+        }
+        c.qbuf_peak = c.qbuf.len();
+    }
+    for slot in to_close {
+        srv.free_client(slot);
+    }
+}
+
+fn databases_cron(srv: &mut Server) {
+    if srv.active_expire_enabled {
+        active_expire_cycle(srv, CycleKind::Slow);
+    }
+    for db in srv.dbs.iter_mut() {
+        if db.keys.needs_shrink() {
+            db.keys.shrink_to_fit();
+        }
+        if db.expires.needs_shrink() {
+            db.expires.shrink_to_fit();
+        }
+    }
+    if srv.cfg.activerehashing {
+        // Up to 1 ms of rehashing per tick, on the first database that needs it.
+        for db in srv.dbs.iter_mut() {
+            if db.keys.is_rehashing() {
+                db.keys.rehash_for(std::time::Duration::from_millis(1));
+                break;
+            }
+            if db.expires.is_rehashing() {
+                db.expires.rehash_for(std::time::Duration::from_millis(1));
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The databases: `Db` holds `keys` and `expires` (Redis' redisDb), with the
+//! low-level add/overwrite/delete operations. Expiry policy (lazy and
+//! active) lives in `expire.rs`; commands reach keys through `Ctx` helpers,
+//! which apply lazy expiry and keep the stats.
+
+pub mod dict;
+pub mod digest;
+pub mod expire;
+
+use crate::types::key::Key;
+use crate::types::value::Obj;
+use dict::Dict;
+
+pub struct Db {
+    pub id: usize,
+    pub keys: Dict<Key, Obj>,
+    /// Absolute Unix time in ms at which each volatile key expires; only
+    /// keys with a TTL have an entry.
+    pub expires: Dict<Key, i64>,
+    /// Running average TTL of the keys sampled by the active expire cycle
+    /// (INFO keyspace `avg_ttl`).
+    pub avg_ttl: i64,
+    /// Where the active expire cycle resumes scanning `expires`.
+    pub expires_cursor: u64,
+}
+
+impl Db {
+    pub fn new(id: usize) -> Db {
+        Db {
+            id,
+            keys: Dict::new(),
+            expires: Dict::new(),
+            avg_ttl: 0,
+            expires_cursor: 0,
+        }
+    }
+
+    /// The expire time of `key` in absolute ms, or None if it has no TTL.
+    #[inline]
+    pub fn expire_at_ms(&mut self, key: &[u8]) -> Option<i64> {
+        if self.expires.is_empty() {
+            return None;
+        }
+        self.expires.get(key).copied()
+    }
+
+    /// Add or overwrite `key`, dropping any TTL unless `keep_ttl`.
+    pub fn set(&mut self, key: &[u8], obj: Obj, keep_ttl: bool) {
+        if let Some(old) = self.keys.get_mut(key) {
+            *old = obj;
+        } else {
+            self.keys.insert_new(Key::new(key), obj);
+        }
+        if !keep_ttl && !self.expires.is_empty() {
+            self.expires.remove(key);
+        }
+    }
+
+    /// Add `key`, which the caller knows is absent.
+    pub fn add(&mut self, key: &[u8], obj: Obj) {
+        self.keys.insert_new(Key::new(key), obj);
+    }
+
+    /// Delete `key` and its TTL; returns the old value.
+    pub fn delete(&mut self, key: &[u8]) -> Option<Obj> {
+        let (_, obj) = self.keys.remove(key)?;
+        if !self.expires.is_empty() {
+            self.expires.remove(key);
+        }
+        Some(obj)
+    }
+
+    /// Set the absolute expire time of an existing key.
+    pub fn set_expire(&mut self, key: &[u8], when_ms: i64) {
+        if let Some(v) = self.expires.get_mut(key) {
+            *v = when_ms;
+        } else {
+            self.expires.insert_new(Key::new(key), when_ms);
+        }
+    }
+
+    /// Remove the TTL of `key`; true if it had one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        self.expires.remove(key).is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Drop every key (FLUSHDB); the old tables are returned so a caller can
+    /// free them elsewhere (lazy free).
+    pub fn take_all(&mut self) -> (Dict<Key, Obj>, Dict<Key, i64>) {
+        self.avg_ttl = 0;
+        self.expires_cursor = 0;
+        (
+            std::mem::replace(&mut self.keys, Dict::new()),
+            std::mem::replace(&mut self.expires, Dict::new()),
+        )
+    }
+}

@@ -1,0 +1,35 @@
+//! ferrodis: a Redis 7.0-compatible server. A tour of the modules, in the
+//! order a request meets them:
+//!
+//! * `server`   — `Server` owns everything and runs the one event loop
+//!   (accept, read, execute, `before_sleep` writes replies); `cron` is the
+//!   periodic work; `shutdown` the signal and SHUTDOWN paths.
+//! * `net`      — listeners, `Client`, the RESP request parser (`resp`) and
+//!   the RESP2/RESP3 reply writer (`reply`).
+//! * `commands` — the command table (metadata generated from Redis' JSON
+//!   in `spec_data`), `process_command`/`call`, one module per family.
+//! * `db`       — `Db` (keys + expires), our `Dict` with incremental
+//!   rehashing, expiry (lazy and active), the dataset digest.
+//! * `types`    — value representations (`Key`, `Value` and encodings).
+//! * `config`   — every Redis 7.0 directive: parsing, CONFIG GET/SET/REWRITE.
+//! * `util`     — Redis' glob matcher and number formatting rules.
+//! * `logging`, `stats`, `memory` — log format, counters, allocator figures.
+
+pub mod commands;
+pub mod config;
+pub mod cron;
+pub mod db;
+pub mod errors;
+pub mod logging;
+pub mod memory;
+pub mod net;
+pub mod server;
+pub mod shutdown;
+pub mod stats;
+pub mod types;
+pub mod util;
+
+/// The Redis version ferrodis implements (INFO, HELLO, -v).
+pub const REDIS_VERSION: &str = "7.0.15";
+/// Our build id for INFO's redis_build_id and `-v`.
+pub const BUILD_ID: &str = concat!("ferrodis-", env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,253 @@
+//! A connected client: its socket, query buffer and parse state, pending
+//! output, and the per-connection state commands read (db, protocol, name,
+//! flags). Mirrors the `client` struct of Redis' server.h.
+
+use bytes::{Bytes, BytesMut};
+use mio::net::{TcpStream, UnixStream};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
+
+use crate::net::reply::Reply;
+use crate::net::resp::Parser;
+
+/// Client flag bits (server.h CLIENT_*), only those we keep.
+pub mod flags {
+    /// Close once the pending output is written (QUIT, protocol errors).
+    pub const CLOSE_AFTER_REPLY: u32 = 1 << 0;
+    /// Close at the next safe point (CLIENT KILL, buffer limits).
+    pub const CLOSE_ASAP: u32 = 1 << 1;
+    pub const UNIX_SOCKET: u32 = 1 << 2;
+    /// CLIENT NO-EVICT on.
+    pub const NO_EVICT: u32 = 1 << 3;
+    /// CLIENT REPLY OFF: drop every reply.
+    pub const REPLY_OFF: u32 = 1 << 4;
+    /// CLIENT REPLY SKIP: drop the next command's reply.
+    pub const REPLY_SKIP_NEXT: u32 = 1 << 5;
+    pub const REPLY_SKIP: u32 = 1 << 6;
+    /// Already queued in the server's list of clients with output.
+    pub const PENDING_WRITE: u32 = 1 << 7;
+    /// The socket is registered for writable events (kernel buffer full).
+    pub const WANT_WRITE: u32 = 1 << 8;
+    /// A protocol error was answered; nothing else is read from it.
+    pub const PROTOCOL_ERROR: u32 = 1 << 9;
+    /// Read was cut short for fairness; resume without a new event.
+    pub const PENDING_READ: u32 = 1 << 10;
+    pub const MONITOR: u32 = 1 << 11;
+}
+
+pub enum Conn {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Conn {
+    pub fn fd(&self) -> RawFd {
+        match self {
+            Conn::Tcp(s) => s.as_raw_fd(),
+            Conn::Unix(s) => s.as_raw_fd(),
+        }
+    }
+
+    pub fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            Conn::Tcp(s) => s,
+            Conn::Unix(s) => s,
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.read(buf),
+            Conn::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.write(buf),
+            Conn::Unix(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+pub struct Client {
+    pub id: u64,
+    /// mio token: the slot in `Server::clients` plus the client token base.
+    pub token: usize,
+    pub conn: Conn,
+    /// Peer and local address as CLIENT LIST shows them (`ip:port` or `path:0`).
+    pub addr: String,
+    pub laddr: String,
+    pub name: Option<Bytes>,
+    pub flags: u32,
+    pub db: usize,
+    /// 2 or 3 (HELLO).
+    pub resp: u8,
+    pub authenticated: bool,
+    pub user: &'static str,
+    pub qbuf: BytesMut,
+    /// Largest query buffer seen since the last cron check (for shrinking).
+    pub qbuf_peak: usize,
+    pub parser: Parser,
+    pub argv: Vec<Bytes>,
+    /// Replies not yet written; `sent` bytes of it are already on the wire.
+    pub out: Vec<u8>,
+    pub sent: usize,
+    /// Creation and last-command time in Unix seconds (age, idle).
+    pub ctime: i64,
+    pub last_interaction: i64,
+    /// Full name of the last command run (CLIENT LIST `cmd=`).
+    pub last_cmd: &'static str,
+    /// Time the output buffer first exceeded the soft limit (0 = not over).
+    pub obuf_soft_limit_since: i64,
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+}
+
+impl Client {
+    pub fn new(id: u64, token: usize, conn: Conn, addr: String, laddr: String, now: i64) -> Client {
+        let unix = matches!(conn, Conn::Unix(_));
+        Client {
+            id,
+            token,
+            conn,
+            addr,
+            laddr,
+            name: None,
+            flags: if unix { flags::UNIX_SOCKET } else { 0 },
+            db: 0,
+            resp: 2,
+            authenticated: false,
+            user: "default",
+            qbuf: BytesMut::new(),
+            qbuf_peak: 0,
+            parser: Parser::new(),
+            argv: Vec::new(),
+            out: Vec::new(),
+            sent: 0,
+            ctime: now,
+            last_interaction: now,
+            last_cmd: "NULL",
+            obuf_soft_limit_since: 0,
+            lib_name: None,
+            lib_ver: None,
+        }
+    }
+
+    /// The reply writer for this client.
+    #[inline]
+    pub fn reply(&mut self) -> Reply<'_> {
+        Reply::new(&mut self.out, self.resp == 3)
+    }
+
+    pub fn has_pending_output(&self) -> bool {
+        self.out.len() > self.sent
+    }
+
+    /// Bytes of output waiting to be written.
+    pub fn pending_output(&self) -> usize {
+        self.out.len() - self.sent
+    }
+
+    /// Write as much pending output as the socket takes. Ok(true) when all
+    /// was written, Ok(false) when the kernel buffer is full.
+    pub fn write_pending(&mut self) -> io::Result<bool> {
+        while self.sent < self.out.len() {
+            match self.conn.write(&self.out[self.sent..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.compact_out();
+                    return Ok(false);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.out.clear();
+        self.sent = 0;
+        // Don't keep a huge buffer around after one big reply.
+        if self.out.capacity() > 64 * 1024 {
+            self.out = Vec::with_capacity(16 * 1024);
+        }
+        Ok(true)
+    }
+
+    fn compact_out(&mut self) {
+        if self.sent > 64 * 1024 && self.sent * 2 > self.out.len() {
+            self.out.drain(..self.sent);
+            self.sent = 0;
+        }
+    }
+
+    /// CLIENT LIST / CLIENT INFO line for this client (catClientInfoString).
+    pub fn info_string(&self, now: i64, out: &mut String) {
+        use std::fmt::Write as _;
+        let mut fl = String::new();
+        if self.flags & flags::MONITOR != 0 {
+            fl.push('O');
+        }
+        if self.flags & flags::CLOSE_AFTER_REPLY != 0 {
+            fl.push('c');
+        }
+        if self.flags & flags::CLOSE_ASAP != 0 {
+            fl.push('A');
+        }
+        if self.flags & flags::UNIX_SOCKET != 0 {
+            fl.push('U');
+        }
+        if self.flags & flags::NO_EVICT != 0 {
+            fl.push('e');
+        }
+        if fl.is_empty() {
+            fl.push('N');
+        }
+        let events = if self.flags & flags::WANT_WRITE != 0 {
+            "rw"
+        } else {
+            "r"
+        };
+        let argv_mem: usize = self.argv.iter().map(|a| a.len()).sum();
+        let qbuf = self.qbuf.len();
+        let qbuf_free = self.qbuf.capacity() - qbuf;
+        let omem = if self.out.capacity() > 16 * 1024 {
+            self.out.capacity()
+        } else {
+            0
+        };
+        let tot = qbuf + qbuf_free + argv_mem + self.out.capacity() + 1024;
+        let _ = write!(
+            out,
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user={} redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.conn.fd(),
+            self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default(),
+            now - self.ctime,
+            now - self.last_interaction,
+            fl,
+            self.db,
+            qbuf,
+            qbuf_free,
+            argv_mem,
+            self.out.capacity().max(1024),
+            self.out.len(),
+            self.out.len().min(16 * 1024),
+            (self.out.len() > 16 * 1024) as usize,
+            omem,
+            tot,
+            events,
+            self.last_cmd,
+            self.user,
+            self.resp
+        );
+    }
+}

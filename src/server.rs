@@ -1,0 +1,671 @@
+//! `Server` owns everything (databases, clients, config, stats) and runs the
+//! one event loop (Redis' server.c + ae.c): poll, read and execute, then
+//! `before_sleep` writes the replies; `cron` runs `hz` times a second.
+//!
+//! Invariant: only this thread touches the dataset. A client executing a
+//! command is taken out of `clients` for the call (so a handler can hold
+//! `&mut Server` and `&mut Client` at once) and put back after.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use log::{debug, info, warn};
+use mio::{Events, Interest, Poll, Token};
+
+use crate::commands::{self, CommandTable};
+use crate::config::Config;
+use crate::db::Db;
+use crate::net::client::{flags, Client, Conn};
+use crate::net::listener::{self, Listener};
+use crate::net::resp::{Limits, Parsed};
+use crate::stats::Stats;
+
+/// Tokens below this are listeners; clients are `CLIENT_TOKEN_BASE + slot`.
+pub const CLIENT_TOKEN_BASE: usize = 1024;
+/// Bytes read from a socket per read call (PROTO_IOBUF_LEN).
+const PROTO_IOBUF_LEN: usize = 16 * 1024;
+/// Reads per readable event before yielding to other clients.
+const MAX_READS_PER_EVENT: usize = 16;
+
+pub struct Server {
+    pub cfg: Config,
+    /// Absolute path of the config file, if any (CONFIG REWRITE, INFO).
+    pub config_file: Option<std::path::PathBuf>,
+    pub executable: String,
+    pub dbs: Vec<Db>,
+    pub clients: Vec<Option<Box<Client>>>,
+    free_slots: Vec<usize>,
+    pub num_clients: usize,
+    pub next_client_id: u64,
+    pub poll: Poll,
+    pub listeners: Vec<Listener>,
+    /// Slots of clients with output to write in `before_sleep`.
+    pub pending_writes: Vec<usize>,
+    /// Slots of clients whose read was cut short for fairness.
+    pending_reads: Vec<usize>,
+    pub commands: CommandTable,
+    pub stats: Stats,
+    /// Changes since the last save (save points; drives propagation later).
+    pub dirty: u64,
+    pub last_save: i64,
+    /// Cached clocks, refreshed before each command and in cron.
+    pub now_ms: i64,
+    pub unixtime: i64,
+    pub start: Instant,
+    pub start_unix: i64,
+    pub run_id: String,
+    pub cronloops: u64,
+    /// Effective hz (dynamic-hz scales it with the number of clients).
+    pub hz: i32,
+    next_cron: Instant,
+    pub lruclock: u32,
+    pub shutdown_asap: bool,
+    /// DEBUG SET-ACTIVE-EXPIRE 0 turns the active cycle off.
+    pub active_expire_enabled: bool,
+    /// DEBUG PAUSE-CRON 1 stops cron (tests use it to freeze expiry).
+    pub cron_paused: bool,
+    /// CLIENT PAUSE: until when, and whether only writes are paused.
+    pub pause_until_ms: i64,
+    pub pause_write_only: bool,
+    pub loading: bool,
+    /// Replication ID (INFO master_replid); replication proper comes later.
+    pub replid: String,
+    /// used_memory right after start-up (INFO used_memory_startup).
+    pub used_memory_startup: u64,
+    /// We created the pidfile, so shutdown removes it.
+    pub pidfile_written: bool,
+}
+
+impl Server {
+    pub fn new(
+        cfg: Config,
+        executable: String,
+        config_file: Option<std::path::PathBuf>,
+    ) -> io::Result<Server> {
+        let now = crate::logging::now_ms();
+        let dbs = (0..cfg.databases.max(1) as usize).map(Db::new).collect();
+        let commands = CommandTable::new(&cfg.rename_commands)?;
+        Ok(Server {
+            hz: cfg.hz,
+            cfg,
+            config_file,
+            executable,
+            dbs,
+            clients: Vec::new(),
+            free_slots: Vec::new(),
+            num_clients: 0,
+            next_client_id: 1,
+            poll: Poll::new()?,
+            listeners: Vec::new(),
+            pending_writes: Vec::new(),
+            pending_reads: Vec::new(),
+            commands,
+            stats: Stats::default(),
+            dirty: 0,
+            last_save: now / 1000,
+            now_ms: now,
+            unixtime: now / 1000,
+            start: Instant::now(),
+            start_unix: now / 1000,
+            run_id: random_hex(40),
+            cronloops: 0,
+            next_cron: Instant::now(),
+            lruclock: 0,
+            shutdown_asap: false,
+            active_expire_enabled: true,
+            cron_paused: false,
+            pause_until_ms: 0,
+            pause_write_only: false,
+            loading: false,
+            replid: random_hex(40),
+            used_memory_startup: 0,
+            pidfile_written: false,
+        })
+    }
+
+    /// Open the TCP and unix listeners from the config. Err is the text to
+    /// log before exiting.
+    pub fn open_listeners(&mut self) -> Result<(), String> {
+        let mut ls = Vec::new();
+        if self.cfg.port != 0 {
+            for l in listener::listen_tcp(
+                &self.cfg.bind,
+                self.cfg.port as u16,
+                self.cfg.tcp_backlog as i32,
+            )? {
+                ls.push(Listener::Tcp(l));
+            }
+        }
+        if let Some(path) = self.cfg.unixsocket.clone().filter(|p| !p.is_empty()) {
+            match listener::listen_unix(&path, self.cfg.unixsocketperm) {
+                Ok(l) => ls.push(Listener::Unix(l)),
+                Err(e) => return Err(format!("Failed opening Unix socket: {e}")),
+            }
+        }
+        if ls.is_empty() {
+            return Err("Configured to not listen anywhere, exiting.".into());
+        }
+        self.set_listeners(ls).map_err(|e| e.to_string())
+    }
+
+    /// Replace the listeners (start-up and CONFIG SET port/bind).
+    pub fn set_listeners(&mut self, mut ls: Vec<Listener>) -> io::Result<()> {
+        for (i, l) in ls.iter_mut().enumerate() {
+            let src: &mut dyn mio::event::Source = match l {
+                Listener::Tcp(t) => t,
+                Listener::Unix(u) => u,
+            };
+            self.poll
+                .registry()
+                .register(src, Token(i), Interest::READABLE)?;
+        }
+        for mut old in std::mem::replace(&mut self.listeners, ls) {
+            let src: &mut dyn mio::event::Source = match &mut old {
+                Listener::Tcp(t) => t,
+                Listener::Unix(u) => u,
+            };
+            let _ = self.poll.registry().deregister(src);
+        }
+        Ok(())
+    }
+
+    /// Re-bind TCP after CONFIG SET port/bind; on failure the old sockets stay.
+    pub fn rebind_tcp(&mut self) -> Result<(), String> {
+        let mut ls = Vec::new();
+        if self.cfg.port != 0 {
+            for l in listener::listen_tcp(
+                &self.cfg.bind,
+                self.cfg.port as u16,
+                self.cfg.tcp_backlog as i32,
+            )? {
+                ls.push(Listener::Tcp(l));
+            }
+        }
+        let old = std::mem::take(&mut self.listeners);
+        for l in old {
+            if let Listener::Unix(u) = l {
+                ls.push(Listener::Unix(u));
+            }
+        }
+        // Re-register from scratch: tokens are positions.
+        for l in ls.iter_mut() {
+            let src: &mut dyn mio::event::Source = match l {
+                Listener::Tcp(t) => t,
+                Listener::Unix(u) => u,
+            };
+            let _ = self.poll.registry().deregister(src);
+        }
+        self.set_listeners(ls).map_err(|e| e.to_string())
+    }
+
+    /// The event loop; returns when a shutdown was requested and prepared.
+    pub fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        self.next_cron = Instant::now();
+        loop {
+            self.before_sleep();
+            let timeout = if self.pending_reads.is_empty() {
+                self.next_cron.saturating_duration_since(Instant::now())
+            } else {
+                Duration::ZERO
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+            self.update_cached_time();
+            for ev in events.iter() {
+                let t = ev.token().0;
+                if t < CLIENT_TOKEN_BASE {
+                    self.accept_all(t);
+                    continue;
+                }
+                let slot = t - CLIENT_TOKEN_BASE;
+                if ev.is_writable() {
+                    self.handle_writable(slot);
+                }
+                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                    self.read_from_client(slot);
+                }
+            }
+            for slot in std::mem::take(&mut self.pending_reads) {
+                self.read_from_client(slot);
+            }
+            if Instant::now() >= self.next_cron {
+                if !self.cron_paused {
+                    crate::cron::cron(self);
+                }
+                let period = Duration::from_micros(1_000_000 / self.hz.max(1) as u64);
+                self.next_cron = Instant::now() + period;
+            }
+            if self.shutdown_asap
+                && crate::shutdown::prepare_shutdown(
+                    self,
+                    crate::shutdown::ShutdownFlags::default(),
+                )
+            {
+                return Ok(());
+            }
+        }
+    }
+
+    pub fn update_cached_time(&mut self) {
+        self.now_ms = crate::logging::now_ms();
+        self.unixtime = self.now_ms / 1000;
+    }
+
+    /// Work done before blocking in poll: the fast expire cycle, then every
+    /// pending reply written directly (handleClientsWithPendingWrites).
+    fn before_sleep(&mut self) {
+        if self.active_expire_enabled && !self.cron_paused {
+            crate::db::expire::active_expire_cycle(self, crate::db::expire::CycleKind::Fast);
+        }
+        self.handle_pending_writes();
+    }
+
+    pub fn handle_pending_writes(&mut self) {
+        for slot in std::mem::take(&mut self.pending_writes) {
+            let Some(Some(c)) = self.clients.get_mut(slot) else {
+                continue;
+            };
+            c.flags &= !flags::PENDING_WRITE;
+            if c.flags & flags::WANT_WRITE != 0 {
+                continue; // the writable event will finish it
+            }
+            self.write_client(slot);
+        }
+    }
+
+    fn write_client(&mut self, slot: usize) {
+        let Some(Some(c)) = self.clients.get_mut(slot) else {
+            return;
+        };
+        let before = c.pending_output();
+        match c.write_pending() {
+            Ok(done) => {
+                self.stats.net_output_bytes += (before - c.pending_output()) as u64;
+                if done {
+                    if c.flags & flags::WANT_WRITE != 0 {
+                        c.flags &= !flags::WANT_WRITE;
+                        let tok = Token(c.token);
+                        let _ = self.poll.registry().reregister(
+                            c.conn.source(),
+                            tok,
+                            Interest::READABLE,
+                        );
+                    }
+                    if c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0 {
+                        self.free_client(slot);
+                    }
+                } else if c.flags & flags::WANT_WRITE == 0 {
+                    c.flags |= flags::WANT_WRITE;
+                    let tok = Token(c.token);
+                    let _ = self.poll.registry().reregister(
+                        c.conn.source(),
+                        tok,
+                        Interest::READABLE | Interest::WRITABLE,
+                    );
+                }
+            }
+            Err(e) => {
+                debug!("Error writing to client: {e}");
+                self.free_client(slot);
+            }
+        }
+    }
+
+    fn handle_writable(&mut self, slot: usize) {
+        if matches!(self.clients.get(slot), Some(Some(_))) {
+            self.write_client(slot);
+        }
+    }
+
+    /// Accept every pending connection on listener `idx` (acceptTcpHandler).
+    fn accept_all(&mut self, idx: usize) {
+        loop {
+            let accepted = match self.listeners.get(idx) {
+                Some(Listener::Tcp(l)) => l.accept().map(|(s, a)| {
+                    let laddr = s.local_addr().map(|a| fmt_addr(&a)).unwrap_or_default();
+                    let _ = s.set_nodelay(true);
+                    (Conn::Tcp(s), fmt_addr(&a), laddr)
+                }),
+                Some(Listener::Unix(l)) => l.accept().map(|(s, _)| {
+                    let path = format!("{}:0", self.cfg.unixsocket.as_deref().unwrap_or(""));
+                    (Conn::Unix(s), path.clone(), path)
+                }),
+                None => return,
+            };
+            match accepted {
+                Ok((conn, addr, laddr)) => self.create_client(conn, addr, laddr),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    warn!("Accepting client connection: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn create_client(&mut self, mut conn: Conn, addr: String, laddr: String) {
+        self.stats.total_connections_received += 1;
+        if let Conn::Tcp(s) = &conn {
+            if self.cfg.tcp_keepalive > 0 {
+                set_keepalive(s, self.cfg.tcp_keepalive as u32);
+            }
+        }
+        // maxclients counts the connection being accepted (acceptCommonHandler).
+        if self.num_clients >= self.cfg.maxclients as usize {
+            let _ = io::Write::write(&mut conn, b"-ERR max number of clients reached\r\n");
+            self.stats.rejected_connections += 1;
+            return;
+        }
+        if self.cfg.protected_mode && self.requires_password_none() && !is_local(&addr, &conn) {
+            let _ = io::Write::write(&mut conn, crate::net::PROTECTED_MODE_ERR.as_bytes());
+            self.stats.rejected_connections += 1;
+            return;
+        }
+        let slot = self.free_slots.pop().unwrap_or_else(|| {
+            self.clients.push(None);
+            self.clients.len() - 1
+        });
+        let token = CLIENT_TOKEN_BASE + slot;
+        if let Err(e) =
+            self.poll
+                .registry()
+                .register(conn.source(), Token(token), Interest::READABLE)
+        {
+            warn!("Error registering fd event for the new client: {e}");
+            self.free_slots.push(slot);
+            return;
+        }
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let mut c = Box::new(Client::new(id, token, conn, addr, laddr, self.unixtime));
+        c.authenticated = !self.auth_required_default();
+        debug!("Accepted {}", c.addr);
+        self.clients[slot] = Some(c);
+        self.num_clients += 1;
+    }
+
+    /// No password on the default user: protected mode applies.
+    fn requires_password_none(&self) -> bool {
+        self.cfg.requirepass.as_deref().unwrap_or("").is_empty()
+    }
+
+    fn auth_required_default(&self) -> bool {
+        !self.cfg.requirepass.as_deref().unwrap_or("").is_empty()
+    }
+
+    /// Close a client and release its slot (freeClient).
+    pub fn free_client(&mut self, slot: usize) {
+        let Some(c) = self.clients.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        let mut c = c;
+        let _ = self.poll.registry().deregister(c.conn.source());
+        debug!("Client closed connection id={} addr={}", c.id, c.addr);
+        self.num_clients -= 1;
+        self.free_slots.push(slot);
+    }
+
+    /// Read what the socket has and run every complete command in it.
+    fn read_from_client(&mut self, slot: usize) {
+        let Some(mut c) = self.clients.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        let mut reads = 0;
+        let mut closed = false;
+        c.flags &= !flags::PENDING_READ;
+        loop {
+            if c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::PROTOCOL_ERROR) != 0
+            {
+                break;
+            }
+            let want = match c.parser.pending_bulk() {
+                Some(n) if n > PROTO_IOBUF_LEN => {
+                    n.saturating_sub(c.qbuf.len()).max(PROTO_IOBUF_LEN)
+                }
+                _ => PROTO_IOBUF_LEN,
+            };
+            match read_into(&mut c.conn, &mut c.qbuf, want) {
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                Ok(n) => {
+                    self.stats.net_input_bytes += n as u64;
+                    c.last_interaction = self.unixtime;
+                    c.qbuf_peak = c.qbuf_peak.max(c.qbuf.len());
+                    if c.qbuf.len() > self.cfg.client_query_buffer_limit as usize {
+                        let mut s = String::new();
+                        c.info_string(self.unixtime, &mut s);
+                        warn!("Closing client that reached max query buffer length: {s} (qbuf initial bytes: {:?})", String::from_utf8_lossy(&c.qbuf[..c.qbuf.len().min(64)]));
+                        closed = true;
+                        break;
+                    }
+                    self.process_input(&mut c);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    debug!("Reading from client: {e}");
+                    closed = true;
+                    break;
+                }
+            }
+            reads += 1;
+            if reads >= MAX_READS_PER_EVENT {
+                c.flags |= flags::PENDING_READ;
+                self.pending_reads.push(slot);
+                break;
+            }
+        }
+        let has_output = c.has_pending_output();
+        let closing = c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0;
+        self.clients[slot] = Some(c);
+        if closed || (closing && !has_output) {
+            self.free_client(slot);
+        } else if has_output {
+            self.queue_write(slot);
+        }
+    }
+
+    /// Queue a client for the write pass in before_sleep.
+    pub fn queue_write(&mut self, slot: usize) {
+        if let Some(Some(c)) = self.clients.get_mut(slot) {
+            if c.flags & flags::PENDING_WRITE == 0 {
+                c.flags |= flags::PENDING_WRITE;
+                self.pending_writes.push(slot);
+            }
+        }
+    }
+
+    /// Parse and execute every complete request in the query buffer
+    /// (processInputBuffer).
+    fn process_input(&mut self, c: &mut Client) {
+        loop {
+            if c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0 {
+                return;
+            }
+            if self.pause_blocks(c) {
+                return;
+            }
+            let lim = Limits {
+                proto_max_bulk_len: self.cfg.proto_max_bulk_len,
+                auth_required: !c.authenticated,
+                is_master: false,
+            };
+            match c.parser.parse(&mut c.qbuf, &lim) {
+                Ok(Parsed::Incomplete) => {
+                    // Give the buffer's memory back once it is drained.
+                    if c.qbuf.is_empty() && c.qbuf.capacity() > 64 * 1024 && !c.parser.in_progress()
+                    {
+                        c.qbuf = BytesMut::new();
+                    }
+                    return;
+                }
+                Ok(Parsed::Command) => {
+                    if c.parser.argv.is_empty() {
+                        continue;
+                    }
+                    std::mem::swap(&mut c.argv, &mut c.parser.argv);
+                    commands::process_command(self, c);
+                    c.argv.clear();
+                }
+                Err(e) => {
+                    c.reply().error(&e.reply());
+                    self.stats.count_error("ERR");
+                    if log::log_enabled!(log::Level::Debug) {
+                        let mut s = String::new();
+                        c.info_string(self.unixtime, &mut s);
+                        let sample: String =
+                            String::from_utf8_lossy(&c.qbuf[..c.qbuf.len().min(128)])
+                                .chars()
+                                .map(|ch| {
+                                    if ch.is_ascii_graphic() || ch == ' ' {
+                                        ch
+                                    } else {
+                                        '.'
+                                    }
+                                })
+                                .collect();
+                        debug!("Protocol error ({}) from client: {}. Query buffer during protocol error: '{}'", e.log(), s, sample);
+                    }
+                    c.flags |= flags::CLOSE_AFTER_REPLY | flags::PROTOCOL_ERROR;
+                    c.qbuf.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// CLIENT PAUSE holds back every command (ALL) or only writes (WRITE);
+    /// a paused client's input just waits in its buffer.
+    fn pause_blocks(&mut self, _c: &Client) -> bool {
+        if self.pause_until_ms == 0 {
+            return false;
+        }
+        if self.now_ms >= self.pause_until_ms {
+            self.pause_until_ms = 0;
+            return false;
+        }
+        !self.pause_write_only
+    }
+
+    /// Write `pidfile` when configured (or when daemonized, as Redis does
+    /// with its default path).
+    pub fn write_pidfile(&mut self) {
+        let path = if let Some(p) = self.cfg.pidfile.clone().filter(|p| !p.is_empty()) {
+            p
+        } else if self.cfg.daemonize {
+            "/var/run/redis.pid".to_string()
+        } else {
+            return;
+        };
+        match std::fs::write(&path, format!("{}\n", std::process::id())) {
+            Ok(()) => self.pidfile_written = true,
+            Err(e) => warn!("Failed to write PID file: {e}"),
+        }
+    }
+
+    /// `supervised systemd` (or auto with $NOTIFY_SOCKET): tell systemd we
+    /// are ready, over the datagram socket it named.
+    pub fn notify_systemd_ready(&self) {
+        let Ok(sock_path) = std::env::var("NOTIFY_SOCKET") else {
+            return;
+        };
+        if !matches!(
+            self.cfg.supervised,
+            crate::config::SupervisedMode::Systemd | crate::config::SupervisedMode::Auto
+        ) {
+            return;
+        }
+        info!("Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit.");
+        let msg = "STATUS=Ready to accept connections\nREADY=1\n";
+        let sock = match std::os::unix::net::UnixDatagram::unbound() {
+            Ok(s) => s,
+            Err(e) => {
+                warn!("systemd supervision error: {e}");
+                return;
+            }
+        };
+        let res = if let Some(abs) = sock_path.strip_prefix('@') {
+            use std::os::linux::net::SocketAddrExt;
+            std::os::unix::net::SocketAddr::from_abstract_name(abs.as_bytes())
+                .and_then(|a| sock.send_to_addr(msg.as_bytes(), &a))
+        } else {
+            sock.send_to(msg.as_bytes(), &sock_path)
+        };
+        if let Err(e) = res {
+            warn!("systemd supervision error: NOTIFY_SOCKET not reachable: {e}");
+        }
+    }
+
+    /// Every client slot (for CLIENT LIST/KILL, INFO, cron).
+    pub fn client_slots(&self) -> impl Iterator<Item = usize> + '_ {
+        self.clients
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_some())
+            .map(|(i, _)| i)
+    }
+}
+
+/// Read up to `want` bytes from `conn` into the spare capacity of `buf`.
+fn read_into(conn: &mut Conn, buf: &mut BytesMut, want: usize) -> io::Result<usize> {
+    buf.reserve(want);
+    let spare = buf.spare_capacity_mut();
+    let len = spare.len().min(want.max(PROTO_IOBUF_LEN));
+    // SAFETY: we pass read(2) a pointer to `len` bytes of spare capacity we
+    // own; no reference to uninitialised memory is formed, and only the `n`
+    // bytes the kernel reports written are exposed via set_len.
+    let n = unsafe { nix::libc::read(conn.fd(), spare.as_mut_ptr().cast(), len) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    // SAFETY: the kernel initialised exactly `n` bytes after the old length.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
+fn fmt_addr(a: &std::net::SocketAddr) -> String {
+    match a {
+        std::net::SocketAddr::V4(v4) => format!("{}:{}", v4.ip(), v4.port()),
+        std::net::SocketAddr::V6(v6) => format!("{}:{}", v6.ip(), v6.port()),
+    }
+}
+
+fn is_local(addr: &str, conn: &Conn) -> bool {
+    matches!(conn, Conn::Unix(_)) || addr.starts_with("127.0.0.1:") || addr.starts_with("::1:")
+}
+
+fn set_keepalive(s: &mio::net::TcpStream, secs: u32) {
+    use nix::sys::socket::{setsockopt, sockopt};
+    let _ = setsockopt(s, sockopt::KeepAlive, &true);
+    let _ = setsockopt(s, sockopt::TcpKeepIdle, &secs);
+    let _ = setsockopt(s, sockopt::TcpKeepInterval, &(secs / 3).max(1));
+    let _ = setsockopt(s, sockopt::TcpKeepCount, &3);
+}
+
+/// `n` random hex characters (run_id, replication ids).
+pub fn random_hex(n: usize) -> String {
+    let mut seed = crate::logging::now_ms() as u64 ^ ((std::process::id() as u64) << 32);
+    if let Ok(bytes) = std::fs::read("/proc/sys/kernel/random/uuid") {
+        for b in bytes {
+            seed = seed.rotate_left(5) ^ b as u64;
+            seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    let mut s = String::with_capacity(n);
+    for _ in 0..n {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        s.push(b"0123456789abcdef"[(seed & 15) as usize] as char);
+    }
+    s
+}

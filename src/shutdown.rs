@@ -1,0 +1,76 @@
+//! Shutdown: signal handlers that only set a flag (cron acts on it), and
+//! `prepare_shutdown` (Redis' prepareForShutdown/finishShutdown) shared by
+//! signals and the SHUTDOWN command.
+
+use log::{info, warn};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use crate::server::Server;
+
+static PENDING_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_signal(sig: nix::libc::c_int) {
+    // Only an atomic store: anything else is not async-signal-safe.
+    PENDING_SIGNAL.store(sig, Ordering::SeqCst);
+}
+
+/// Install SIGTERM/SIGINT handlers and ignore SIGPIPE (a closed client must
+/// not kill the server).
+pub fn install_signal_handlers() {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let act = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    let ign = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    // SAFETY: the handler only performs an atomic store, which is
+    // async-signal-safe; the ignore disposition has no handler at all.
+    unsafe {
+        let _ = sigaction(Signal::SIGTERM, &act);
+        let _ = sigaction(Signal::SIGINT, &act);
+        let _ = sigaction(Signal::SIGPIPE, &ign);
+    }
+}
+
+/// The signal received since the last call, if any.
+pub fn take_signal() -> Option<i32> {
+    match PENDING_SIGNAL.swap(0, Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+pub struct ShutdownFlags {
+    pub nosave: bool,
+    pub save: bool,
+    pub now: bool,
+    pub force: bool,
+}
+
+/// Get ready to exit: returns true when the process may exit now.
+/// Persistence (the final save) joins here when it lands.
+pub fn prepare_shutdown(srv: &mut Server, fl: ShutdownFlags) -> bool {
+    let _ = fl;
+    info!("User requested shutdown...");
+    // Flush what we can to clients still connected, as Redis does.
+    srv.handle_pending_writes();
+    if srv.pidfile_written {
+        info!("Removing the pid file.");
+        let path = srv
+            .cfg
+            .pidfile
+            .clone()
+            .unwrap_or_else(|| "/var/run/redis.pid".to_string());
+        let _ = std::fs::remove_file(path);
+    }
+    if let Some(path) = srv.cfg.unixsocket.as_deref().filter(|p| !p.is_empty()) {
+        info!("Removing the unix socket file.");
+        if let Err(e) = std::fs::remove_file(path) {
+            warn!("Error removing the unix socket file: {e}");
+        }
+    }
+    warn!("Redis is now ready to exit, bye bye...");
+    true
+}

@@ -1,0 +1,214 @@
+//! `Obj`: what a keyspace entry holds (Redis' robj without the refcount),
+//! and the string encodings `int`, `embstr` and `raw`.
+//!
+//! Redis' encodings are visible (OBJECT ENCODING, the suite checks them), so
+//! we keep the same names and the same rules for choosing them:
+//! * a value that parses as a 64-bit integer (at most 20 chars) is `int`;
+//! * a value created in one piece of at most 44 bytes is `embstr`;
+//! * anything longer, or a value modified in place (APPEND, SETRANGE), `raw`.
+//! Short `embstr`s live inline in the entry, so a small key and value cost
+//! one allocation.
+
+use crate::util::number::{parse_i64, write_i64};
+
+/// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
+pub const EMBSTR_SIZE_LIMIT: usize = 44;
+/// Shared integers 0..OBJ_SHARED_INTEGERS report a refcount of INT_MAX.
+pub const OBJ_SHARED_INTEGERS: i64 = 10000;
+
+// 22 bytes + length + the enum tag still fit the 24 bytes a boxed slice needs.
+const INLINE_MAX: usize = 22;
+
+#[derive(Clone, Copy)]
+pub struct InlineStr {
+    len: u8,
+    buf: [u8; INLINE_MAX],
+}
+
+impl InlineStr {
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
+    }
+}
+
+/// A value of any type. Only strings exist so far; collections get their
+/// own variants (boxed, so the enum stays 24 bytes).
+#[derive(Clone)]
+pub enum Value {
+    /// `int` encoding.
+    Int(i64),
+    /// `embstr`, short enough to live inside the entry.
+    Inline(InlineStr),
+    /// `embstr` that needs its own allocation (16..=44 bytes).
+    Emb(Box<[u8]>),
+    /// `raw`: longer strings and strings modified in place; the Vec keeps
+    /// spare capacity so repeated APPENDs are amortised, like sds.
+    Raw(Box<Vec<u8>>),
+}
+
+/// A keyspace entry's value plus Redis' 24-bit LRU/LFU field.
+#[derive(Clone)]
+pub struct Obj {
+    pub val: Value,
+    pub lru: u32,
+}
+
+/// The Redis type of a value, as TYPE and SCAN TYPE name it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ValueType {
+    String,
+}
+
+impl ValueType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+        }
+    }
+}
+
+/// A string value read as bytes: integers are formatted on demand.
+pub enum StrRef<'a> {
+    Bytes(&'a [u8]),
+    Int(i64),
+}
+
+impl StrRef<'_> {
+    /// Append the string's bytes to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        match self {
+            StrRef::Bytes(b) => out.extend_from_slice(b),
+            StrRef::Int(n) => write_i64(out, *n),
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        self.write_to(&mut v);
+        v
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            StrRef::Bytes(b) => b.len(),
+            StrRef::Int(n) => {
+                let mut v = Vec::with_capacity(20);
+                write_i64(&mut v, *n);
+                v.len()
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Value {
+    /// A string value built from client bytes, encoded as Redis'
+    /// createStringObject + tryObjectEncoding would.
+    pub fn from_bytes(b: &[u8]) -> Value {
+        if b.len() <= 20 {
+            if let Some(n) = parse_i64(b) {
+                return Value::Int(n);
+            }
+        }
+        Value::embstr_or_raw(b)
+    }
+
+    /// Like `from_bytes` but never `int`: Redis' createStringObject alone.
+    pub fn embstr_or_raw(b: &[u8]) -> Value {
+        if b.len() <= INLINE_MAX {
+            let mut buf = [0u8; INLINE_MAX];
+            buf[..b.len()].copy_from_slice(b);
+            Value::Inline(InlineStr {
+                len: b.len() as u8,
+                buf,
+            })
+        } else if b.len() <= EMBSTR_SIZE_LIMIT {
+            Value::Emb(b.into())
+        } else {
+            Value::Raw(Box::new(b.to_vec()))
+        }
+    }
+
+    /// A `raw` string (the result of APPEND/SETRANGE in Redis).
+    pub fn raw(v: Vec<u8>) -> Value {
+        Value::Raw(Box::new(v))
+    }
+
+    pub fn from_i64(n: i64) -> Value {
+        Value::Int(n)
+    }
+
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            Value::Int(_) | Value::Inline(_) | Value::Emb(_) | Value::Raw(_) => ValueType::String,
+        }
+    }
+
+    /// The string view, or None when the value is not a string.
+    pub fn as_str(&self) -> Option<StrRef<'_>> {
+        match self {
+            Value::Int(n) => Some(StrRef::Int(*n)),
+            Value::Inline(s) => Some(StrRef::Bytes(s.as_bytes())),
+            Value::Emb(b) => Some(StrRef::Bytes(b)),
+            Value::Raw(v) => Some(StrRef::Bytes(v)),
+        }
+    }
+
+    /// The value as a mutable `raw` byte vector, converting in place
+    /// (dbUnshareStringValue). None when the value is not a string.
+    pub fn make_raw(&mut self) -> Option<&mut Vec<u8>> {
+        if !matches!(self, Value::Raw(_)) {
+            let bytes = self.as_str()?.to_vec();
+            *self = Value::raw(bytes);
+        }
+        match self {
+            Value::Raw(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            Value::Inline(_) | Value::Emb(_) => "embstr",
+            Value::Raw(_) => "raw",
+        }
+    }
+
+    /// Approximate bytes used by the value (MEMORY USAGE), following the
+    /// layout Redis reports for the same encoding.
+    pub fn mem_usage(&self) -> usize {
+        match self {
+            Value::Int(_) => 16,
+            Value::Inline(s) => 16 + 3 + s.len as usize + 1,
+            Value::Emb(b) => 16 + 3 + b.len() + 1,
+            Value::Raw(v) => 16 + 9 + v.capacity(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_follow_redis_rules() {
+        assert_eq!(Value::from_bytes(b"12345").encoding_name(), "int");
+        assert_eq!(Value::from_bytes(b"012").encoding_name(), "embstr");
+        assert_eq!(Value::from_bytes(&[b'a'; 44]).encoding_name(), "embstr");
+        assert_eq!(Value::from_bytes(&[b'a'; 45]).encoding_name(), "raw");
+        let mut v = Value::from_bytes(b"foo");
+        v.make_raw().unwrap().extend_from_slice(b"bar");
+        assert_eq!(v.encoding_name(), "raw");
+        assert_eq!(v.as_str().unwrap().to_vec(), b"foobar");
+    }
+
+    #[test]
+    fn entry_parts_stay_small() {
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Obj>(), 32);
+    }
+}
