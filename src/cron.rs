@@ -20,7 +20,7 @@ pub fn lru_clock(now_ms: i64) -> u32 {
 /// True once every `ms` milliseconds of cron ticks (run_with_period).
 fn every(srv: &Server, ms: i64) -> bool {
     let period = 1000 / srv.hz.max(1) as i64;
-    ms <= period || srv.cronloops % (ms / period).max(1) as u64 == 0
+    ms <= period || srv.cronloops.is_multiple_of((ms / period).max(1) as u64)
 }
 
 pub fn cron(srv: &mut Server) {
@@ -73,15 +73,40 @@ fn clients_cron(srv: &mut Server) {
             to_close.push(slot);
             continue;
         }
-        // Give back query buffer memory once a big request is done.
-        if c.qbuf.is_empty() && c.qbuf.capacity() > 32 * 1024 && !c.parser.in_progress() {
-            c.qbuf = bytes::BytesMut::new();
-        }
-        c.qbuf_peak = c.qbuf.len();
+        resize_query_buffer(c, now);
     }
     for slot in to_close {
         srv.free_client(slot);
     }
+}
+
+/// Query buffers above this may be trimmed to their recent peak.
+const PROTO_RESIZE_THRESHOLD: usize = 32 * 1024;
+
+/// Give query buffer memory back (clientsCronResizeQueryBuffer): all of
+/// it once the client idles over 2 s, or down to the recent peak when the
+/// buffer is more than twice what was recently used.
+fn resize_query_buffer(c: &mut crate::net::client::Client, now: i64) {
+    let free = c.qbuf.capacity() - c.qbuf.len();
+    if free > 4 * 1024 {
+        let idle = now - c.last_interaction;
+        let size = c.qbuf.capacity();
+        if idle > 2 {
+            let mut b = bytes::BytesMut::with_capacity(c.qbuf.len());
+            b.extend_from_slice(&c.qbuf);
+            c.qbuf = b;
+        } else if size > PROTO_RESIZE_THRESHOLD && size / 2 > c.qbuf_peak {
+            let keep = c
+                .qbuf
+                .len()
+                .max(c.qbuf_peak)
+                .max(c.parser.pending_bulk().unwrap_or(0));
+            let mut b = bytes::BytesMut::with_capacity(keep);
+            b.extend_from_slice(&c.qbuf);
+            c.qbuf = b;
+        }
+    }
+    c.qbuf_peak = c.qbuf.len().max(c.parser.pending_bulk().unwrap_or(0));
 }
 
 fn databases_cron(srv: &mut Server) {

@@ -129,11 +129,9 @@ impl Server {
     pub fn open_listeners(&mut self) -> Result<(), String> {
         let mut ls = Vec::new();
         if self.cfg.port != 0 {
-            for l in listener::listen_tcp(
-                &self.cfg.bind,
-                self.cfg.port as u16,
-                self.cfg.tcp_backlog as i32,
-            )? {
+            for l in
+                listener::listen_tcp(&self.cfg.bind, self.cfg.port as u16, self.cfg.tcp_backlog)?
+            {
                 ls.push(Listener::Tcp(l));
             }
         }
@@ -170,33 +168,36 @@ impl Server {
         Ok(())
     }
 
-    /// Re-bind TCP after CONFIG SET port/bind; on failure the old sockets stay.
-    pub fn rebind_tcp(&mut self) -> Result<(), String> {
-        let mut ls = Vec::new();
-        if self.cfg.port != 0 {
-            for l in listener::listen_tcp(
-                &self.cfg.bind,
-                self.cfg.port as u16,
-                self.cfg.tcp_backlog as i32,
-            )? {
-                ls.push(Listener::Tcp(l));
-            }
-        }
-        let old = std::mem::take(&mut self.listeners);
-        for l in old {
-            if let Listener::Unix(u) = l {
-                ls.push(Listener::Unix(u));
-            }
-        }
-        // Re-register from scratch: tokens are positions.
-        for l in ls.iter_mut() {
-            let src: &mut dyn mio::event::Source = match l {
+    /// Re-bind TCP after CONFIG SET port/bind (changeListenPort /
+    /// changeBindAddr): the old TCP sockets are closed first so the same
+    /// port can be bound again; on failure the old (bind, port) is restored.
+    pub fn rebind_tcp(&mut self, old_bind: &[String], old_port: i32) -> Result<(), String> {
+        let mut unix = Vec::new();
+        for mut l in std::mem::take(&mut self.listeners) {
+            let src: &mut dyn mio::event::Source = match &mut l {
                 Listener::Tcp(t) => t,
                 Listener::Unix(u) => u,
             };
             let _ = self.poll.registry().deregister(src);
+            if let Listener::Unix(u) = l {
+                unix.push(Listener::Unix(u));
+            }
         }
-        self.set_listeners(ls).map_err(|e| e.to_string())
+        let backlog = self.cfg.tcp_backlog;
+        let bind_tcp = |bind: &[String], port: i32| -> Result<Vec<Listener>, String> {
+            if port == 0 {
+                return Ok(Vec::new());
+            }
+            let ls = listener::listen_tcp(bind, port as u16, backlog)?;
+            Ok(ls.into_iter().map(Listener::Tcp).collect())
+        };
+        let (mut ls, result) = match bind_tcp(&self.cfg.bind, self.cfg.port) {
+            Ok(ls) => (ls, Ok(())),
+            Err(e) => (bind_tcp(old_bind, old_port).unwrap_or_default(), Err(e)),
+        };
+        ls.extend(unix);
+        self.set_listeners(ls).map_err(|e| e.to_string())?;
+        result
     }
 
     /// The event loop; returns when a shutdown was requested and prepared.
@@ -439,7 +440,7 @@ impl Server {
                     self.stats.net_input_bytes += n as u64;
                     c.last_interaction = self.unixtime;
                     c.qbuf_peak = c.qbuf_peak.max(c.qbuf.len());
-                    if c.qbuf.len() > self.cfg.client_query_buffer_limit as usize {
+                    if c.qbuf.len() > self.cfg.client_query_buffer_limit {
                         let mut s = String::new();
                         c.info_string(self.unixtime, &mut s);
                         warn!("Closing client that reached max query buffer length: {s} (qbuf initial bytes: {:?})", String::from_utf8_lossy(&c.qbuf[..c.qbuf.len().min(64)]));
@@ -462,6 +463,11 @@ impl Server {
                 self.pending_reads.push(slot);
                 break;
             }
+        }
+        // The arguments are gone, so the buffer is ours alone again: move an
+        // empty view back to the start of its allocation (no copy, no alloc).
+        if c.qbuf.is_empty() && c.qbuf.capacity() > 0 {
+            c.qbuf.reserve(PROTO_IOBUF_LEN);
         }
         let has_output = c.has_pending_output();
         let closing = c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0;

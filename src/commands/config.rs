@@ -18,7 +18,7 @@ pub fn get(cx: &mut Ctx) -> CmdResult {
 }
 
 pub fn set(cx: &mut Ctx) -> CmdResult {
-    if cx.argc() < 4 || cx.argc() % 2 != 0 {
+    if cx.argc() < 4 || !cx.argc().is_multiple_of(2) {
         return Err(cx.wrong_arity());
     }
     let argv = cx.c.argv.clone();
@@ -27,6 +27,7 @@ pub fn set(cx: &mut Ctx) -> CmdResult {
         .map(|i| (&argv[i][..], &argv[i + 1][..]))
         .collect();
     let before = cx.srv.cfg.clone();
+    let (old_bind, old_port) = (before.bind.clone(), before.port);
     let allow_protected = cx.srv.cfg.enable_protected_configs.allows(
         cx.c.addr.starts_with("127.0.0.1:")
             || cx.c.flags & crate::net::client::flags::UNIX_SOCKET != 0,
@@ -36,35 +37,38 @@ pub fn set(cx: &mut Ctx) -> CmdResult {
         .cfg
         .set(&pairs, allow_protected, false)
         .map_err(CmdError::owned)?;
-    if let Err(e) = apply(cx, &changed) {
-        // Roll back every directive of this call, then re-apply the old
-        // values' side effects (as Redis' restore_backup path does).
-        cx.srv.cfg = before;
-        let _ = apply(cx, &changed);
-        return Err(CmdError::owned(format!(
-            "ERR CONFIG SET failed (possibly related to argument '{}') - {e}",
-            changed.first().copied().unwrap_or("")
-        )));
+    if let Err((name, e)) = apply(cx, &changed, &old_bind, old_port) {
+        // Roll back every directive of this call (the listeners were
+        // already restored by rebind_tcp), as Redis' restore_backup does.
+        cx.srv.cfg.restore(before);
+        return Err(CmdError::owned(crate::config::set_failed_error(name, &e)));
     }
     cx.reply().ok();
     Ok(())
 }
 
-/// Side effects of changed directives; Err carries the reason text.
-fn apply(cx: &mut Ctx, changed: &[&str]) -> Result<(), String> {
-    let mut rebind = false;
+/// Side effects of changed directives; Err names the directive and gives
+/// the reason, in Redis' words.
+fn apply(
+    cx: &mut Ctx,
+    changed: &[&'static str],
+    old_bind: &[String],
+    old_port: i32,
+) -> Result<(), (&'static str, String)> {
     for &name in changed {
         match name {
-            "port" | "bind" => rebind = true,
+            "port" => cx
+                .srv
+                .rebind_tcp(old_bind, old_port)
+                .map_err(|_| (name, "Unable to listen on this port".to_string()))?,
+            "bind" => cx
+                .srv
+                .rebind_tcp(old_bind, old_port)
+                .map_err(|_| (name, "Failed to bind to specified addresses.".to_string()))?,
             "loglevel" => crate::logging::set_level(cx.srv.cfg.loglevel.name()),
             "hz" => cx.srv.hz = cx.srv.cfg.hz,
             _ => {}
         }
-    }
-    if rebind {
-        cx.srv
-            .rebind_tcp()
-            .map_err(|_| "Unable to listen on this port".to_string())?;
     }
     Ok(())
 }

@@ -45,7 +45,7 @@ fn expire_generic(cx: &mut Ctx, base_ms: i64, seconds: bool) -> CmdResult {
     let mut when = cx.arg_i64(2)?;
     let bad = CmdError::InvalidExpire(cx.fullname());
     if seconds {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return Err(bad);
         }
         when *= 1000;

@@ -175,7 +175,7 @@ pub fn gen_info(srv: &mut Server, sections: &[String], _caller: u64) -> String {
         sep(&mut o);
         o.push_str("# Keyspace\r\n");
         for db in &srv.dbs {
-            if db.keys.len() > 0 {
+            if !db.keys.is_empty() {
                 let _ = write!(
                     o,
                     "db{}:keys={},expires={},avg_ttl={}\r\n",
@@ -311,7 +311,7 @@ fn memory_section(srv: &Server, o: &mut String) {
         m.resident,
         human_bytes(total_system),
         srv.cfg.maxmemory,
-        human_bytes(srv.cfg.maxmemory as u64),
+        human_bytes(srv.cfg.maxmemory),
         srv.cfg.maxmemory_policy.name(),
         m.active as i64 - m.allocated as i64,
         m.resident as i64 - m.active as i64,

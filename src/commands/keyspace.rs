@@ -30,11 +30,12 @@ pub fn unlink(cx: &mut Ctx) -> CmdResult {
     del_generic(cx)
 }
 
-pub fn exists(cx: &mut Ctx) -> CmdResult {
+/// EXISTS counts without touching; TOUCH counts and touches.
+fn count_existing(cx: &mut Ctx, touch: bool) -> CmdResult {
     let mut n = 0;
     for j in 1..cx.argc() {
         let key = cx.arg_bytes(j);
-        if cx.lookup_read(&key).is_some() {
+        if super::lookup_read_flags(cx.srv, cx.c.db, &key, touch).is_some() {
             n += 1;
         }
     }
@@ -42,13 +43,17 @@ pub fn exists(cx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+pub fn exists(cx: &mut Ctx) -> CmdResult {
+    count_existing(cx, false)
+}
+
 pub fn touch(cx: &mut Ctx) -> CmdResult {
-    exists(cx)
+    count_existing(cx, true)
 }
 
 pub fn type_(cx: &mut Ctx) -> CmdResult {
     let key = cx.arg_bytes(1);
-    let name = match cx.lookup_read(&key) {
+    let name = match super::lookup_read_flags(cx.srv, cx.c.db, &key, false) {
         Some(o) => o.val.value_type().name(),
         None => "none",
     };

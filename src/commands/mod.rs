@@ -300,12 +300,25 @@ use crate::types::value::{Obj, Value};
 /// lookupKeyRead on an explicit database, borrowing only the server (so a
 /// caller can reply to its client while holding the value).
 pub fn lookup_read<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut Obj> {
+    lookup_read_flags(srv, db, key, true)
+}
+
+/// lookupKeyReadWithFlags: `touch` false is LOOKUP_NOTOUCH (TYPE, EXISTS,
+/// TTL must not change a key's idle time).
+pub fn lookup_read_flags<'a>(
+    srv: &'a mut Server,
+    db: usize,
+    key: &[u8],
+    touch: bool,
+) -> Option<&'a mut Obj> {
     crate::db::expire::expire_if_needed(srv, db, key);
     let lru = srv.lruclock;
     match srv.dbs[db].keys.get_mut(key) {
         Some(o) => {
             srv.stats.keyspace_hits += 1;
-            o.lru = lru;
+            if touch {
+                o.lru = lru;
+            }
             Some(o)
         }
         None => {

@@ -240,7 +240,8 @@ pub fn latency_histogram(cx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    let rows: Vec<(&'static str, u64, Vec<(u64, u64)>)> = names
+    type Row = (&'static str, u64, Vec<(u64, u64)>);
+    let rows: Vec<Row> = names
         .iter()
         .filter_map(|&id| {
             let c = cx.srv.commands.get(id);

@@ -215,11 +215,10 @@ pub fn getex(cx: &mut Ctx) -> CmdResult {
             cx.db().set_expire(&key, ms);
             cx.dirty(1);
         }
-        None if f & opt::PERSIST != 0 => {
-            if cx.db().persist(&key) {
+        None if f & opt::PERSIST != 0
+            && cx.db().persist(&key) => {
                 cx.dirty(1);
             }
-        }
         None => {}
     }
     Ok(())
@@ -281,7 +280,7 @@ impl ToOwnedRef for StrRef<'_> {
 }
 
 fn mset_generic(cx: &mut Ctx, nx: bool) -> CmdResult {
-    if cx.argc() % 2 == 0 {
+    if cx.argc().is_multiple_of(2) {
         return Err(cx.wrong_arity());
     }
     if nx {

@@ -6,7 +6,11 @@
 //! * `mod.rs`: `Config` (one pub field per directive, `-` spelled `_`),
 //!   CONFIG GET / SET and the rollback contract.
 //! * `table.rs`: the directive table (name, alias, flags, type, default,
-//!   bounds) that drives everything else, and the enum types.
+//!   bounds) that drives everything else, and the generic typed set/get.
+//! * `enums.rs`: the enumerated value types (`MaxmemoryPolicy`, ...) and
+//!   the shutdown / keyspace-event flag bits.
+//! * `special.rs`: directives with their own syntax (`save`, `bind`,
+//!   `client-output-buffer-limit`, ...).
 //! * `parse.rs`: Redis' string rules (sdssplitargs quoting, memory units,
 //!   strict integers), config text loading with `include`, the command
 //!   line, and the glob matcher.
@@ -29,25 +33,30 @@
 //! field holds a value its directive's parser accepts (so CONFIG GET output
 //! can always be fed back to CONFIG SET or written to a file).
 
+mod enums;
 mod parse;
 mod rewrite;
+mod special;
 mod table;
 
 use std::fmt;
 use std::io;
 
+pub use enums::{
+    keyspace_events_from_str, keyspace_events_to_string, AclPubsubDefault, AppendFsync,
+    ClusterEndpointType, LogLevel, MaxmemoryPolicy, OomScoreAdj, PropagationErrorBehavior,
+    ProtectedAction, ReplDisklessLoad, SanitizeDumpPayload, SupervisedMode, SyslogFacility,
+    TlsAuthClients, NOTIFY_ALL, NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_GENERIC, NOTIFY_HASH,
+    NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_KEY_MISS, NOTIFY_LIST, NOTIFY_LOADED, NOTIFY_MODULE,
+    NOTIFY_NEW, NOTIFY_SET, NOTIFY_STREAM, NOTIFY_STRING, NOTIFY_ZSET, SHUTDOWN_FORCE,
+    SHUTDOWN_NOSAVE, SHUTDOWN_NOW, SHUTDOWN_SAVE,
+};
 pub use parse::{args_to_config_text, parse_command_line, CommandLine, LoadHooks, NoHooks};
 pub use rewrite::RewriteExtras;
+pub use special::{CLIENT_TYPE_NORMAL, CLIENT_TYPE_PUBSUB, CLIENT_TYPE_REPLICA};
 pub use table::{
-    enum_name, keyspace_events_from_str, keyspace_events_to_string, lookup, AclPubsubDefault,
-    AppendFsync, ClusterEndpointType, ConfigSpec, LogLevel, MaxmemoryPolicy, OomScoreAdj,
-    PropagationErrorBehavior, ProtectedAction, ReplDisklessLoad, SanitizeDumpPayload,
-    SupervisedMode, SyslogFacility, TlsAuthClients, ACTIVE_DEFRAG_SUPPORTED, CLIENT_TYPE_NORMAL,
-    CLIENT_TYPE_PUBSUB, CLIENT_TYPE_REPLICA, CONFIGS, DEBUG, DENY_LOADING, HIDDEN, IMMUTABLE,
-    MULTI_ARG, NOTIFY_ALL, NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_GENERIC, NOTIFY_HASH,
-    NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_KEY_MISS, NOTIFY_LIST, NOTIFY_LOADED, NOTIFY_MODULE,
-    NOTIFY_NEW, NOTIFY_SET, NOTIFY_STREAM, NOTIFY_STRING, NOTIFY_ZSET, PROTECTED, SENSITIVE,
-    SHUTDOWN_FORCE, SHUTDOWN_NOSAVE, SHUTDOWN_NOW, SHUTDOWN_SAVE, VOLATILE,
+    enum_name, lookup, ConfigSpec, ACTIVE_DEFRAG_SUPPORTED, CONFIGS, DEBUG, DENY_LOADING, HIDDEN,
+    IMMUTABLE, MULTI_ARG, PROTECTED, SENSITIVE, VOLATILE,
 };
 
 /// The version string Redis prints in its fatal config error banner.
@@ -815,10 +824,47 @@ mod tests {
             set(&mut c, &[("foo", "1"), ("daemonize", "yes")]).unwrap_err(),
             "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
         );
-        let pairs: [(&[u8], &[u8]); 2] = [(b"dbfilename", b"x.rdb"), (b"dir", b"/tmp")];
-        let mut d = Config::default();
-        assert!(d.set(&pairs[..1], true, false).is_ok());
-        assert_eq!(d.dbfilename, "x.rdb");
+    }
+
+    #[test]
+    fn protected_directives_need_permission() {
+        let mut c = Config::default();
+        let pairs: [(&[u8], &[u8]); 1] = [(b"dbfilename", b"x.rdb")];
+        assert!(c
+            .set(&pairs, false, false)
+            .unwrap_err()
+            .ends_with("can't set protected config"));
+        assert_eq!(c.set(&pairs, true, false).unwrap(), vec!["dbfilename"]);
+        assert_eq!(c.dbfilename, "x.rdb");
+        let pairs: [(&[u8], &[u8]); 1] = [(b"dbfilename", b"a/b")];
+        assert_eq!(
+            c.set(&pairs, true, false).unwrap_err(),
+            "ERR CONFIG SET failed (possibly related to argument 'dbfilename') - dbfilename can't be a path, just a filename"
+        );
+    }
+
+    #[test]
+    fn dir_is_set_with_chdir() {
+        // Other tests in the crate may rely on the cwd, so only "move" to
+        // the directory we are already in.
+        let cwd = std::env::current_dir().unwrap().canonicalize().unwrap();
+        let cwd_text = cwd.to_str().unwrap();
+        let mut c = Config::default();
+        let ok: [(&[u8], &[u8]); 1] = [(b"dir", cwd_text.as_bytes())];
+        assert_eq!(c.set(&ok, true, false).unwrap(), vec!["dir"]);
+        assert_eq!(c.get_one("dir").unwrap(), cwd_text);
+        let missing: [(&[u8], &[u8]); 2] = [(b"hz", b"20"), (b"dir", b"/nonexistent-ferrodis-dir")];
+        assert_eq!(
+            c.set(&missing, true, false).unwrap_err(),
+            "ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory"
+        );
+        assert_eq!(c.hz, 10);
+        assert_eq!(
+            std::env::current_dir().unwrap().canonicalize().unwrap(),
+            cwd
+        );
+        let loading: [(&[u8], &[u8]); 1] = [(b"dir", b"/")];
+        assert_eq!(c.set(&loading, true, true).unwrap_err(), LOADING_ERROR);
     }
 
     #[test]

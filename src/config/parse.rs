@@ -111,6 +111,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
 
 /// sdscatrepr: a double-quoted form that `split_args` reads back to the
 /// same bytes (`\"`, `\\`, `\n`..., `\xHH` for other non-printables).
+/// Used for command-line values and for string values in CONFIG REWRITE.
 pub fn repr(s: &[u8]) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -139,6 +140,8 @@ pub fn memtoull(p: &[u8]) -> Option<u64> {
     if p.first() == Some(&b'-') {
         return None;
     }
+    // Digits first, then everything after them must be exactly one unit:
+    // "1 kb", "1.5gb" and "1tb" are errors.
     let digits = p.iter().take_while(|c| c.is_ascii_digit()).count();
     let unit = p[digits..].to_ascii_lowercase();
     let mul: u64 = match unit.as_slice() {
@@ -522,6 +525,8 @@ impl Config {
         };
         let name = first.to_ascii_lowercase();
 
+        // Table directives first, so a name there can never be mistaken for
+        // a file-only directive or a module option.
         if let Some((spec, _)) = lookup(name.as_bytes()) {
             let multi = spec.has(MULTI_ARG);
             if !multi && argv.len() != 2 {
@@ -549,6 +554,8 @@ impl Config {
         {
             return Ok(());
         }
+        // Kept with the recorded directive so checks done after loading can
+        // still point at the right line.
         let source = || SourceLine {
             line: linenum,
             text: text.to_string(),
@@ -798,6 +805,8 @@ pub fn parse_command_line(args: &[String]) -> CommandLine {
         }
     }
     let argc = args.len();
+    // Whether the previous `--name` already has a value. While it has none,
+    // the next argument is its value even if it starts with `--`.
     let mut handled_last = true;
     let opts = &mut cl.options;
     while j < argc {
@@ -811,6 +820,8 @@ pub fn parse_command_line(args: &[String]) -> CommandLine {
             }
             opts.push_str(&arg[2..]);
             opts.push(' ');
+            // "--maxmemory 700mb" as one argument splits into two words and
+            // is a complete line by itself.
             let words = split_args(arg.as_bytes()).map_or(0, |v| v.len());
             if words == 1 {
                 // Only a name: its value comes in the next argument(s).
@@ -829,6 +840,7 @@ pub fn parse_command_line(args: &[String]) -> CommandLine {
                 handled_last = true;
             }
         } else {
+            // A value: quoted, so spaces and quotes survive the line parser.
             opts.push_str(&repr(arg.as_bytes()));
             opts.push(' ');
             handled_last = true;

@@ -20,11 +20,14 @@ use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
+use super::enums::keyspace_events_to_string;
 use super::parse::{repr, split_args};
+use super::special::{
+    format_percentile, CLIENT_TYPE_NAMES, DEFAULT_BIND, DEFAULT_CLIENT_OUTPUT_BUFFER_LIMIT,
+    DEFAULT_OOM_SCORE_ADJ_VALUES,
+};
 use super::table::{
-    self, enum_name, keyspace_events_to_string, lookup, ConfigSpec, Kind, CLIENT_TYPE_NAMES,
-    CONFIGS, DEBUG, DEFAULT_BIND, DEFAULT_CLIENT_OUTPUT_BUFFER_LIMIT, DEFAULT_OOM_SCORE_ADJ_VALUES,
-    MEMORY, MULTI_ARG, OCTAL, PERCENT,
+    self, enum_name, lookup, ConfigSpec, Kind, CONFIGS, DEBUG, MEMORY, MULTI_ARG, OCTAL, PERCENT,
 };
 use super::{errno_text, Config};
 
@@ -138,6 +141,8 @@ impl RewriteState {
         st
     }
 
+    /// Records that the rewrite owns `option`, so its unused old lines are
+    /// blanked even when no new line was produced (e.g. `bind` at default).
     fn mark_processed(&mut self, option: &str) {
         self.rewritten.insert(option.to_string());
     }
@@ -146,6 +151,8 @@ impl RewriteState {
     /// append when `force` (or force-all), else drop the line.
     pub(super) fn rewrite_line(&mut self, option: &str, line: String, force: bool) {
         self.mark_processed(option);
+        // Reusing the old line keeps the directive where the user put it,
+        // between their comments, rather than moving it to the end.
         let old = self
             .option_to_line
             .get_mut(option)
@@ -224,7 +231,9 @@ fn format_memory(bytes: i64) -> String {
     }
 }
 
-/// The rewrite of one table row (its `interface.rewrite`).
+/// The rewrite of one table row (its `interface.rewrite`). The generic
+/// types compare with the table default to decide whether a missing line
+/// must be added; the special ones decide for themselves.
 fn rewrite_spec(cfg: &Config, spec: &ConfigSpec, st: &mut RewriteState) {
     let name = spec.name;
     match &spec.kind {
@@ -249,6 +258,8 @@ fn rewrite_spec(cfg: &Config, spec: &ConfigSpec, st: &mut RewriteState) {
             nflags,
             ..
         } => {
+            // Same spellings CONFIG SET accepts, so the file loads back;
+            // memory values get the largest exact unit (`64mb`).
             let v = get(cfg);
             if nflags & PERCENT != 0 && v < 0 {
                 let pct = v.wrapping_neg();
@@ -300,7 +311,8 @@ pub(super) fn rewrite_save(cfg: &Config, name: &'static str, st: &mut RewriteSta
     st.mark_processed(name);
 }
 
-/// One line per client class, named `replica` rather than `slave`.
+/// One line per client class, named `replica` rather than `slave`. Each
+/// class is forced separately, so only classes off their default are added.
 pub(super) fn rewrite_client_output_buffer_limit(
     cfg: &Config,
     name: &'static str,
@@ -337,6 +349,7 @@ pub(super) fn rewrite_notify_keyspace_events(
     name: &'static str,
     st: &mut RewriteState,
 ) {
+    // Quoted, since `$` and the empty string need it.
     let flags = keyspace_events_to_string(cfg.notify_keyspace_events);
     let force = cfg.notify_keyspace_events != 0;
     st.rewrite_line(name, format!("{name} {}", repr(flags.as_bytes())), force);
@@ -375,7 +388,7 @@ pub(super) fn rewrite_latency_percentiles(cfg: &Config, name: &'static str, st: 
     } else {
         for p in &cfg.latency_tracking_info_percentiles {
             line.push(' ');
-            line.push_str(&table::format_percentile(*p));
+            line.push_str(&format_percentile(*p));
         }
     }
     st.rewrite_line(name, line, true);
@@ -425,6 +438,8 @@ impl Config {
         for spec in CONFIGS {
             rewrite_spec(self, spec, &mut st);
         }
+        // User lines go through the generic machinery under the option
+        // name "user": old `user` lines are reused in order, extras blanked.
         if self.aclfile.is_empty() {
             for line in &extras.users {
                 st.rewrite_line("user", line.clone(), true);
@@ -457,6 +472,8 @@ impl Config {
 fn overwrite_file(path: &Path, content: &[u8]) -> io::Result<()> {
     let name = path.as_os_str();
     let (tmp, mut file) = {
+        // create_new stands in for mkstemp: never reuse or follow an
+        // existing file, pick another name instead.
         let mut attempt = 0u32;
         loop {
             let mut candidate = name.to_owned();
@@ -474,6 +491,8 @@ fn overwrite_file(path: &Path, content: &[u8]) -> io::Result<()> {
             }
         }
     };
+    // fsync before rename so a crash leaves either the old or the complete
+    // new file; fsync the directory so the rename itself is durable.
     let result = (|| {
         file.write_all(content)?;
         file.sync_all()?;

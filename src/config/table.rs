@@ -5,18 +5,22 @@
 //!
 //! CONFIG GET/SET/REWRITE and file loading are all driven by this table, so
 //! adding a directive means adding a field to `Config` and a row here.
-//! Rows keep config.c's order; the enum name lists keep config.c's order
-//! too, because CONFIG GET prints the *first* name whose value matches
-//! (`oom-score-adj relative` reads back as `yes`).
+//! Rows keep config.c's order. The enum types live in enums.rs and the
+//! directives with their own parsing (`save`, `bind`, ...) in special.rs.
 //!
 //! Invariants: every name and alias is lowercase and unique across the
 //! table; a row's accessors touch only its own field.
 
 use std::borrow::Cow;
 
-use super::parse::{c_strtoll, memtoull, string2d};
-use super::rewrite::{self, RewriteState};
-use super::{ClientBufferLimit, Config};
+use super::enums::*;
+use super::parse::{c_strtoll, memtoull, string2ll};
+use super::rewrite::RewriteState;
+use super::special::{
+    BIND_OPS, COBL_OPS, DIR_OPS, NOTIFY_OPS, OOM_VALUES_OPS, PERCENTILES_OPS, REPLICAOF_OPS,
+    SAVE_OPS,
+};
+use super::Config;
 
 // ---------------------------------------------------------------------------
 // Flags (server.h). A directive is modifiable unless IMMUTABLE is set.
@@ -51,296 +55,6 @@ pub const OCTAL: u8 = 1 << 2;
 /// with its own patched jemalloc; Debian's package is not, and neither is
 /// ferrodis, so we refuse it with the same error text.
 pub const ACTIVE_DEFRAG_SUPPORTED: bool = false;
-
-// ---------------------------------------------------------------------------
-// Enumerations. Discriminants are Redis' own values (server.h) so that code
-// ported from Redis can compare bits the same way.
-// ---------------------------------------------------------------------------
-
-/// Declares an enum whose discriminants are Redis' values, plus the ordered
-/// name table config.c uses to parse and print it.
-macro_rules! config_enum {
-    (
-        $(#[$m:meta])*
-        $name:ident ($default:ident) {
-            $($variant:ident = $val:expr),+ $(,)?
-        }
-        names { $($text:literal => $nv:ident),+ $(,)? }
-    ) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        #[repr(i32)]
-        pub enum $name {
-            $($variant = $val),+
-        }
-
-        impl $name {
-            /// Names in config.c's order; several names may share a value.
-            pub const NAMES: &'static [(&'static str, i32)] = &[$(($text, $name::$nv as i32)),+];
-
-            /// The variant with Redis' numeric value `v`.
-            pub fn from_i32(v: i32) -> Option<Self> {
-                $(if v == $val {
-                    return Some(Self::$variant);
-                })+
-                None
-            }
-
-            /// The name CONFIG GET prints for this value.
-            pub fn name(self) -> &'static str {
-                for (n, v) in Self::NAMES {
-                    if *v == self as i32 {
-                        return n;
-                    }
-                }
-                "unknown"
-            }
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                Self::$default
-            }
-        }
-    };
-}
-
-config_enum! {
-    /// `supervised`
-    SupervisedMode(No) { No = 0, Auto = 1, Systemd = 2, Upstart = 3 }
-    names { "upstart" => Upstart, "systemd" => Systemd, "auto" => Auto, "no" => No }
-}
-
-config_enum! {
-    /// `syslog-facility`; values are syslog(3)'s LOG_USER / LOG_LOCALn.
-    SyslogFacility(Local0) {
-        User = 8, Local0 = 128, Local1 = 136, Local2 = 144, Local3 = 152,
-        Local4 = 160, Local5 = 168, Local6 = 176, Local7 = 184,
-    }
-    names {
-        "user" => User, "local0" => Local0, "local1" => Local1, "local2" => Local2,
-        "local3" => Local3, "local4" => Local4, "local5" => Local5, "local6" => Local6,
-        "local7" => Local7,
-    }
-}
-
-config_enum! {
-    /// `repl-diskless-load`
-    ReplDisklessLoad(Disabled) { Disabled = 0, OnEmptyDb = 1, Swapdb = 2 }
-    names { "disabled" => Disabled, "on-empty-db" => OnEmptyDb, "swapdb" => Swapdb }
-}
-
-config_enum! {
-    /// `loglevel`; ordered so that `level >= cfg.loglevel` means "log it".
-    LogLevel(Notice) { Debug = 0, Verbose = 1, Notice = 2, Warning = 3 }
-    names { "debug" => Debug, "verbose" => Verbose, "notice" => Notice, "warning" => Warning }
-}
-
-/// Bits inside [`MaxmemoryPolicy`] values (server.h's MAXMEMORY_FLAG_*).
-pub const MAXMEMORY_FLAG_LRU: i32 = 1 << 0;
-pub const MAXMEMORY_FLAG_LFU: i32 = 1 << 1;
-pub const MAXMEMORY_FLAG_ALLKEYS: i32 = 1 << 2;
-
-config_enum! {
-    /// `maxmemory-policy`
-    MaxmemoryPolicy(Noeviction) {
-        VolatileLru = 1,
-        VolatileLfu = (1 << 8) | 2,
-        VolatileTtl = 2 << 8,
-        VolatileRandom = 3 << 8,
-        AllkeysLru = (4 << 8) | 1 | 4,
-        AllkeysLfu = (5 << 8) | 2 | 4,
-        AllkeysRandom = (6 << 8) | 4,
-        Noeviction = 7 << 8,
-    }
-    names {
-        "volatile-lru" => VolatileLru, "volatile-lfu" => VolatileLfu,
-        "volatile-random" => VolatileRandom, "volatile-ttl" => VolatileTtl,
-        "allkeys-lru" => AllkeysLru, "allkeys-lfu" => AllkeysLfu,
-        "allkeys-random" => AllkeysRandom, "noeviction" => Noeviction,
-    }
-}
-
-impl MaxmemoryPolicy {
-    /// Objects keep an LRU clock (OBJECT IDLETIME) under this policy.
-    pub fn is_lru(self) -> bool {
-        self as i32 & MAXMEMORY_FLAG_LRU != 0
-    }
-    /// Objects keep an LFU counter (OBJECT FREQ) under this policy.
-    pub fn is_lfu(self) -> bool {
-        self as i32 & MAXMEMORY_FLAG_LFU != 0
-    }
-    /// Any key may be evicted, not only keys with a TTL.
-    pub fn is_allkeys(self) -> bool {
-        self as i32 & MAXMEMORY_FLAG_ALLKEYS != 0
-    }
-}
-
-config_enum! {
-    /// `appendfsync`
-    AppendFsync(Everysec) { No = 0, Always = 1, Everysec = 2 }
-    names { "everysec" => Everysec, "always" => Always, "no" => No }
-}
-
-config_enum! {
-    /// `oom-score-adj`; `yes` is the old spelling of `relative`.
-    OomScoreAdj(No) { No = 0, Relative = 1, Absolute = 2 }
-    names { "no" => No, "yes" => Relative, "relative" => Relative, "absolute" => Absolute }
-}
-
-config_enum! {
-    /// `acl-pubsub-default`; AllChannels is the selector flag bit Redis stores.
-    AclPubsubDefault(ResetChannels) { ResetChannels = 0, AllChannels = 1 << 3 }
-    names { "allchannels" => AllChannels, "resetchannels" => ResetChannels }
-}
-
-config_enum! {
-    /// `sanitize-dump-payload`
-    SanitizeDumpPayload(No) { No = 0, Yes = 1, Clients = 2 }
-    names { "no" => No, "yes" => Yes, "clients" => Clients }
-}
-
-config_enum! {
-    /// `enable-protected-configs`, `enable-debug-command`, `enable-module-command`
-    ProtectedAction(No) { No = 0, Yes = 1, Local = 2 }
-    names { "no" => No, "yes" => Yes, "local" => Local }
-}
-
-impl ProtectedAction {
-    /// Redis' allowProtectedAction(): `local` allows loopback and unix-socket clients only.
-    pub fn allows(self, client_is_local: bool) -> bool {
-        match self {
-            ProtectedAction::Yes => true,
-            ProtectedAction::Local => client_is_local,
-            ProtectedAction::No => false,
-        }
-    }
-}
-
-config_enum! {
-    /// `cluster-preferred-endpoint-type`
-    ClusterEndpointType(Ip) { Ip = 0, Hostname = 1, UnknownEndpoint = 2 }
-    names { "ip" => Ip, "hostname" => Hostname, "unknown-endpoint" => UnknownEndpoint }
-}
-
-config_enum! {
-    /// `propagation-error-behavior`
-    PropagationErrorBehavior(Ignore) { Ignore = 0, Panic = 1, PanicOnReplicas = 2 }
-    names { "ignore" => Ignore, "panic" => Panic, "panic-on-replicas" => PanicOnReplicas }
-}
-
-config_enum! {
-    /// `tls-auth-clients`
-    TlsAuthClients(Yes) { No = 0, Yes = 1, Optional = 2 }
-    names { "no" => No, "yes" => Yes, "optional" => Optional }
-}
-
-/// `shutdown-on-sigint` / `shutdown-on-sigterm` bits (SHUTDOWN_* in server.h).
-pub const SHUTDOWN_SAVE: u32 = 1;
-pub const SHUTDOWN_NOSAVE: u32 = 2;
-pub const SHUTDOWN_NOW: u32 = 4;
-pub const SHUTDOWN_FORCE: u32 = 8;
-/// Name table of the shutdown flags; a multi-arg enum ORs its arguments.
-pub const SHUTDOWN_NAMES: &[(&str, i32)] = &[
-    ("default", 0),
-    ("save", SHUTDOWN_SAVE as i32),
-    ("nosave", SHUTDOWN_NOSAVE as i32),
-    ("now", SHUTDOWN_NOW as i32),
-    ("force", SHUTDOWN_FORCE as i32),
-];
-
-/// Keyspace notification classes (NOTIFY_* in server.h), the bits of
-/// `notify-keyspace-events`.
-pub const NOTIFY_KEYSPACE: u32 = 1 << 0;
-pub const NOTIFY_KEYEVENT: u32 = 1 << 1;
-pub const NOTIFY_GENERIC: u32 = 1 << 2;
-pub const NOTIFY_STRING: u32 = 1 << 3;
-pub const NOTIFY_LIST: u32 = 1 << 4;
-pub const NOTIFY_SET: u32 = 1 << 5;
-pub const NOTIFY_HASH: u32 = 1 << 6;
-pub const NOTIFY_ZSET: u32 = 1 << 7;
-pub const NOTIFY_EXPIRED: u32 = 1 << 8;
-pub const NOTIFY_EVICTED: u32 = 1 << 9;
-pub const NOTIFY_STREAM: u32 = 1 << 10;
-/// Not part of `A`: key-miss events must be asked for by name (`m`).
-pub const NOTIFY_KEY_MISS: u32 = 1 << 11;
-pub const NOTIFY_LOADED: u32 = 1 << 12;
-pub const NOTIFY_MODULE: u32 = 1 << 13;
-pub const NOTIFY_NEW: u32 = 1 << 14;
-/// What `A` stands for.
-pub const NOTIFY_ALL: u32 = NOTIFY_GENERIC
-    | NOTIFY_STRING
-    | NOTIFY_LIST
-    | NOTIFY_SET
-    | NOTIFY_HASH
-    | NOTIFY_ZSET
-    | NOTIFY_EXPIRED
-    | NOTIFY_EVICTED
-    | NOTIFY_STREAM
-    | NOTIFY_MODULE;
-
-/// Parses a class string like `KEA` (notify.c's keyspaceEventsStringToFlags).
-pub fn keyspace_events_from_str(classes: &[u8]) -> Option<u32> {
-    let mut flags = 0;
-    for c in classes {
-        flags |= match c {
-            b'A' => NOTIFY_ALL,
-            b'g' => NOTIFY_GENERIC,
-            b'$' => NOTIFY_STRING,
-            b'l' => NOTIFY_LIST,
-            b's' => NOTIFY_SET,
-            b'h' => NOTIFY_HASH,
-            b'z' => NOTIFY_ZSET,
-            b'x' => NOTIFY_EXPIRED,
-            b'e' => NOTIFY_EVICTED,
-            b'K' => NOTIFY_KEYSPACE,
-            b'E' => NOTIFY_KEYEVENT,
-            b't' => NOTIFY_STREAM,
-            b'm' => NOTIFY_KEY_MISS,
-            b'd' => NOTIFY_MODULE,
-            b'n' => NOTIFY_NEW,
-            _ => return None,
-        };
-    }
-    Some(flags)
-}
-
-/// The canonical class string for `flags`, in Redis' order (`A` first, then
-/// `K`, `E`, `m`), e.g. `KEA` reads back as `AKE`.
-pub fn keyspace_events_to_string(flags: u32) -> String {
-    let mut s = String::new();
-    if flags & NOTIFY_ALL == NOTIFY_ALL {
-        s.push('A');
-    } else {
-        for (bit, c) in [
-            (NOTIFY_GENERIC, 'g'),
-            (NOTIFY_STRING, '$'),
-            (NOTIFY_LIST, 'l'),
-            (NOTIFY_SET, 's'),
-            (NOTIFY_HASH, 'h'),
-            (NOTIFY_ZSET, 'z'),
-            (NOTIFY_EXPIRED, 'x'),
-            (NOTIFY_EVICTED, 'e'),
-            (NOTIFY_STREAM, 't'),
-            (NOTIFY_MODULE, 'd'),
-            (NOTIFY_NEW, 'n'),
-        ] {
-            if flags & bit != 0 {
-                s.push(c);
-            }
-        }
-    }
-    for (bit, c) in [
-        (NOTIFY_KEYSPACE, 'K'),
-        (NOTIFY_KEYEVENT, 'E'),
-        (NOTIFY_KEY_MISS, 'm'),
-    ] {
-        if flags & bit != 0 {
-            s.push(c);
-        }
-    }
-    s
-}
 
 // ---------------------------------------------------------------------------
 // Row types
@@ -498,11 +212,17 @@ pub fn set_spec(cfg: &mut Config, spec: &ConfigSpec, argv: &[String]) -> SetResu
             check,
             ..
         } => {
+            // Most values are C strings in Redis, so anything after a NUL is
+            // lost; the two passwords are binary-safe sds strings.
+            let binary = matches!(spec.name, "requirepass" | "masterauth");
+            let first = if binary {
+                first
+            } else {
+                first.split('\0').next().unwrap_or("")
+            };
             if let Some(check) = check {
                 check(cfg, first)?;
             }
-            // Values are C strings in Redis: anything after a NUL is lost.
-            let first = first.split('\0').next().unwrap_or("");
             let new = if *empty_is_null && first.is_empty() {
                 None
             } else {
@@ -655,7 +375,7 @@ pub fn parse_numeric(value: &[u8], nflags: u8) -> Result<i64, SetError> {
         }
     }
     if nflags & PERCENT != 0 && value.len() > 1 && value.last() == Some(&b'%') {
-        if let Some(v) = super::parse::string2ll(&value[..value.len() - 1]) {
+        if let Some(v) = string2ll(&value[..value.len() - 1]) {
             if v >= 0 {
                 return Ok(-v); // percentages are stored negative
             }
@@ -668,7 +388,7 @@ pub fn parse_numeric(value: &[u8], nflags: u8) -> Result<i64, SetError> {
         }
     }
     if nflags == 0 {
-        if let Some(v) = super::parse::string2ll(value) {
+        if let Some(v) = string2ll(value) {
             return Ok(v);
         }
     }
@@ -790,318 +510,6 @@ fn valid_proc_title(cfg: &Config, v: &str) -> Result<(), &'static str> {
         Some(s) if !s.is_empty() => Ok(()),
         _ => Err("template format is invalid or contains unknown variables"),
     }
-}
-
-// ---------------------------------------------------------------------------
-// Special directives
-// ---------------------------------------------------------------------------
-
-/// `dir`: changes the process' working directory right away, as Redis does
-/// (later relative `include`s and files are resolved against it).
-static DIR_OPS: SpecialOps = SpecialOps {
-    init: |c| {
-        c.dir = std::env::current_dir()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    },
-    set: |c, argv| {
-        if argv.len() != 1 {
-            return Err("wrong number of arguments".into());
-        }
-        if let Err(e) = std::env::set_current_dir(&argv[0]) {
-            return Err(super::errno_text(&e).into());
-        }
-        c.dir = std::env::current_dir()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        Ok(true)
-    },
-    get: |c| c.dir.clone(),
-    rewrite: rewrite::rewrite_dir,
-};
-
-/// The `save` points Redis uses when no `save` line is given.
-pub const DEFAULT_SAVE: [(i64, i64); 3] = [(3600, 1), (300, 100), (60, 10000)];
-
-static SAVE_OPS: SpecialOps = SpecialOps {
-    init: |c| c.save = DEFAULT_SAVE.to_vec(),
-    set: set_save,
-    get: |c| {
-        let parts: Vec<String> = c.save.iter().map(|(s, n)| format!("{s} {n}")).collect();
-        parts.join(" ")
-    },
-    rewrite: rewrite::rewrite_save,
-};
-
-/// setConfigSaveOption. In a config file the first `save` line replaces the
-/// defaults and later lines add points; CONFIG SET always replaces.
-fn set_save(c: &mut Config, argv: &[String]) -> SetResult {
-    let mut argv = argv;
-    if argv.len() == 1 && argv[0].is_empty() {
-        c.save.clear();
-        argv = &[];
-    }
-    if argv.len() % 2 == 1 {
-        return Err("Invalid save parameters".into());
-    }
-    let mut points = Vec::with_capacity(argv.len() / 2);
-    for pair in argv.chunks(2) {
-        // strtoll without range checks: overflow saturates, as in Redis.
-        let (secs, ok1, _) = c_strtoll(pair[0].as_bytes(), 10);
-        let (changes, ok2, _) = c_strtoll(pair[1].as_bytes(), 10);
-        if !ok1 || !ok2 || secs < 1 || changes < 0 {
-            return Err("Invalid save parameters".into());
-        }
-        // `changes` lands in a C int.
-        points.push((secs, changes as i32 as i64));
-    }
-    if !c.reading_config_file {
-        c.save.clear();
-    } else if !c.save_loaded {
-        c.save_loaded = true;
-        c.save.clear();
-    }
-    c.save.extend(points);
-    Ok(true)
-}
-
-/// Output buffer limits of normal, replica and pubsub clients.
-pub const DEFAULT_CLIENT_OUTPUT_BUFFER_LIMIT: [ClientBufferLimit; 3] = [
-    ClientBufferLimit {
-        hard_limit_bytes: 0,
-        soft_limit_bytes: 0,
-        soft_limit_seconds: 0,
-    },
-    ClientBufferLimit {
-        hard_limit_bytes: 256 << 20,
-        soft_limit_bytes: 64 << 20,
-        soft_limit_seconds: 60,
-    },
-    ClientBufferLimit {
-        hard_limit_bytes: 32 << 20,
-        soft_limit_bytes: 8 << 20,
-        soft_limit_seconds: 60,
-    },
-];
-
-/// Index of each class in `client_output_buffer_limit` (CLIENT_TYPE_*).
-pub const CLIENT_TYPE_NORMAL: usize = 0;
-pub const CLIENT_TYPE_REPLICA: usize = 1;
-pub const CLIENT_TYPE_PUBSUB: usize = 2;
-/// Class names as CONFIG GET prints them (`slave`, not `replica`).
-pub const CLIENT_TYPE_NAMES: [&str; 3] = ["normal", "slave", "pubsub"];
-
-static COBL_OPS: SpecialOps = SpecialOps {
-    init: |c| c.client_output_buffer_limit = DEFAULT_CLIENT_OUTPUT_BUFFER_LIMIT,
-    set: set_client_output_buffer_limit,
-    get: |c| {
-        let parts: Vec<String> = c
-            .client_output_buffer_limit
-            .iter()
-            .zip(CLIENT_TYPE_NAMES)
-            .map(|(l, n)| {
-                format!(
-                    "{n} {} {} {}",
-                    l.hard_limit_bytes, l.soft_limit_bytes, l.soft_limit_seconds
-                )
-            })
-            .collect();
-        parts.join(" ")
-    },
-    rewrite: rewrite::rewrite_client_output_buffer_limit,
-};
-
-/// updateClientOutputBufferLimit: `<class> <hard> <soft> <seconds>` groups;
-/// all are checked before any class changes.
-fn set_client_output_buffer_limit(c: &mut Config, argv: &[String]) -> SetResult {
-    if !argv.len().is_multiple_of(4) {
-        return Err("Wrong number of arguments in buffer limit configuration.".into());
-    }
-    let mut updates = Vec::with_capacity(argv.len() / 4);
-    for group in argv.chunks(4) {
-        let class = match group[0].to_ascii_lowercase().as_str() {
-            "normal" => CLIENT_TYPE_NORMAL,
-            "slave" | "replica" => CLIENT_TYPE_REPLICA,
-            "pubsub" => CLIENT_TYPE_PUBSUB,
-            _ => {
-                return Err("Invalid client class specified in buffer limit configuration.".into())
-            }
-        };
-        let hard = memtoull(group[1].as_bytes());
-        let soft = memtoull(group[2].as_bytes());
-        let (secs, consumed, _) = c_strtoll(group[3].as_bytes(), 10);
-        let secs = secs as i32; // Redis keeps the seconds in an int
-        match (hard, soft) {
-            (Some(hard), Some(soft)) if consumed && secs >= 0 => updates.push((
-                class,
-                ClientBufferLimit {
-                    hard_limit_bytes: hard,
-                    soft_limit_bytes: soft,
-                    soft_limit_seconds: secs as i64,
-                },
-            )),
-            _ => {
-                return Err(
-                    "Error in hard, soft or soft_seconds setting in buffer limit configuration."
-                        .into(),
-                )
-            }
-        }
-    }
-    for (class, limit) in updates {
-        c.client_output_buffer_limit[class] = limit;
-    }
-    Ok(true)
-}
-
-/// oom_score_adj for master, replica and background child processes.
-pub const DEFAULT_OOM_SCORE_ADJ_VALUES: [i32; 3] = [0, 200, 800];
-
-static OOM_VALUES_OPS: SpecialOps = SpecialOps {
-    init: |c| c.oom_score_adj_values = DEFAULT_OOM_SCORE_ADJ_VALUES,
-    set: |c, argv| {
-        if argv.len() != 3 {
-            return Err("wrong number of arguments".into());
-        }
-        let mut values = [0i32; 3];
-        for (slot, arg) in values.iter_mut().zip(argv) {
-            let (v, consumed, _) = c_strtoll(arg.as_bytes(), 10);
-            if !consumed || !(-2000..=2000).contains(&v) {
-                return Err(
-                    "Invalid oom-score-adj-values, elements must be between -2000 and 2000.".into(),
-                );
-            }
-            *slot = v as i32;
-        }
-        // Redis only warns when the values are not increasing; so do we
-        // (the server may log it when it sees the change).
-        let changed = c.oom_score_adj_values != values;
-        c.oom_score_adj_values = values;
-        Ok(changed)
-    },
-    get: |c| {
-        let v = c.oom_score_adj_values;
-        format!("{} {} {}", v[0], v[1], v[2])
-    },
-    rewrite: rewrite::rewrite_oom_score_adj_values,
-};
-
-static NOTIFY_OPS: SpecialOps = SpecialOps {
-    init: |c| c.notify_keyspace_events = 0,
-    set: |c, argv| {
-        if argv.len() != 1 {
-            return Err("wrong number of arguments".into());
-        }
-        match keyspace_events_from_str(argv[0].as_bytes()) {
-            Some(flags) => {
-                c.notify_keyspace_events = flags;
-                Ok(true)
-            }
-            None => Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
-        }
-    },
-    get: |c| keyspace_events_to_string(c.notify_keyspace_events),
-    rewrite: rewrite::rewrite_notify_keyspace_events,
-};
-
-/// Addresses bound when no `bind` is given: every IPv4 address, and every
-/// IPv6 address if the host has IPv6 (the `-` means "optional").
-pub const DEFAULT_BIND: [&str; 2] = ["*", "-::*"];
-/// Redis' CONFIG_BINDADDR_MAX.
-pub const BINDADDR_MAX: usize = 16;
-
-static BIND_OPS: SpecialOps = SpecialOps {
-    init: |c| c.bind = DEFAULT_BIND.iter().map(|s| s.to_string()).collect(),
-    set: |c, argv| {
-        if argv.len() > BINDADDR_MAX {
-            return Err("Too many bind addresses specified.".into());
-        }
-        if argv.len() == 1 && argv[0].is_empty() {
-            c.bind.clear();
-        } else {
-            c.bind = argv.to_vec();
-        }
-        Ok(true)
-    },
-    get: |c| c.bind.join(" "),
-    rewrite: rewrite::rewrite_bind,
-};
-
-static REPLICAOF_OPS: SpecialOps = SpecialOps {
-    init: |c| c.replicaof = None,
-    set: |c, argv| {
-        if argv.len() != 2 {
-            return Err("wrong number of arguments".into());
-        }
-        c.replicaof = None;
-        if argv[0].eq_ignore_ascii_case("no") && argv[1].eq_ignore_ascii_case("one") {
-            return Ok(true);
-        }
-        // strtol: "" parses as port 0, as in Redis.
-        let (port, consumed, _) = c_strtoll(argv[1].as_bytes(), 10);
-        if !consumed || !(0..=65535).contains(&port) {
-            return Err("Invalid master port".into());
-        }
-        c.replicaof = Some((argv[0].clone(), port as u16));
-        Ok(true)
-    },
-    get: |c| match &c.replicaof {
-        Some((host, port)) => format!("{host} {port}"),
-        None => String::new(),
-    },
-    rewrite: rewrite::rewrite_replicaof,
-};
-
-/// Percentiles INFO latencystats reports by default (p50, p99, p99.9).
-pub const DEFAULT_LATENCY_PERCENTILES: [f64; 3] = [50.0, 99.0, 99.9];
-
-static PERCENTILES_OPS: SpecialOps = SpecialOps {
-    init: |c| c.latency_tracking_info_percentiles = DEFAULT_LATENCY_PERCENTILES.to_vec(),
-    set: |c, argv| {
-        let argv = if argv.len() == 1 && argv[0].is_empty() {
-            &[][..]
-        } else {
-            argv
-        };
-        let mut values = Vec::with_capacity(argv.len());
-        for arg in argv {
-            let Some(p) = string2d(arg.as_bytes()) else {
-                return Err("Invalid latency-tracking-info-percentiles parameters".into());
-            };
-            if !(0.0..=100.0).contains(&p) {
-                return Err(
-                    "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
-                        .into(),
-                );
-            }
-            values.push(p);
-        }
-        c.latency_tracking_info_percentiles = values;
-        Ok(true)
-    },
-    get: |c| {
-        let parts: Vec<String> = c
-            .latency_tracking_info_percentiles
-            .iter()
-            .map(|p| format_percentile(*p))
-            .collect();
-        parts.join(" ")
-    },
-    rewrite: rewrite::rewrite_latency_percentiles,
-};
-
-/// `%f` with trailing zeros (and a bare dot) removed: 99.9 → "99.9", 50 → "50".
-pub fn format_percentile(p: f64) -> String {
-    let mut s = format!("{p:.6}");
-    if s.contains('.') {
-        while s.ends_with('0') {
-            s.pop();
-        }
-        if s.ends_with('.') {
-            s.pop();
-        }
-    }
-    s
 }
 
 // ---------------------------------------------------------------------------
@@ -1481,26 +889,14 @@ mod tests {
 
     #[test]
     fn enum_names_follow_redis_order() {
-        assert_eq!(OomScoreAdj::Relative.name(), "yes");
+        assert_eq!(
+            enum_name(OomScoreAdj::NAMES, OomScoreAdj::Relative as i32, false),
+            "yes"
+        );
         assert_eq!(enum_name(SHUTDOWN_NAMES, 0, true), "default");
         assert_eq!(enum_name(SHUTDOWN_NAMES, 6, true), "nosave now");
         assert_eq!(enum_name(SHUTDOWN_NAMES, 14, true), "nosave now force");
         assert_eq!(enum_name(SHUTDOWN_NAMES, 16, true), "unknown");
-        assert!(MaxmemoryPolicy::AllkeysLfu.is_lfu());
-        assert!(MaxmemoryPolicy::AllkeysLfu.is_allkeys());
-        assert!(!MaxmemoryPolicy::VolatileTtl.is_lru());
-    }
-
-    #[test]
-    fn keyspace_event_flags_round_trip_in_redis_order() {
-        let f = keyspace_events_from_str(b"KEA").unwrap();
-        assert_eq!(keyspace_events_to_string(f), "AKE");
-        let f = keyspace_events_from_str(b"Egx").unwrap();
-        assert_eq!(keyspace_events_to_string(f), "gxE");
-        assert_eq!(keyspace_events_from_str(b"Q"), None);
-        assert_eq!(keyspace_events_to_string(0), "");
-        let f = keyspace_events_from_str(b"Am").unwrap();
-        assert_eq!(keyspace_events_to_string(f), "Am");
     }
 
     #[test]
@@ -1541,13 +937,5 @@ mod tests {
             "percentage argument must be less or equal to 100"
         );
         assert!(check_bounds(-1, NumType::ULongLong, 0, -1, MEMORY).is_ok());
-    }
-
-    #[test]
-    fn percentiles_print_like_percent_f_trimmed() {
-        assert_eq!(format_percentile(50.0), "50");
-        assert_eq!(format_percentile(99.9), "99.9");
-        assert_eq!(format_percentile(99.99999), "99.99999");
-        assert_eq!(format_percentile(0.0000001), "0");
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! * `xor_digest(d, data)`: d ^= SHA1(data) — for unordered members.
 //! * `mix_digest(d, data)`: d = SHA1(d ^ SHA1(data)) — for ordered input.
+//!
 //! Each key's digest mixes key, type (big-endian u32), value, and an
 //! "!!expire!!" marker if it has a TTL; keys are xored together, and each
 //! non-empty database first mixes its index into the total.

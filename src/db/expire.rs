@@ -147,7 +147,7 @@ pub fn active_expire_cycle(srv: &mut Server, kind: CycleKind) {
             }
             total_sampled += sampled;
             total_expired += expired;
-            if iteration % 16 == 0 && now_us(start) > timelimit {
+            if iteration.is_multiple_of(16) && now_us(start) > timelimit {
                 st.timelimit_exit = true;
                 srv.stats.expired_time_cap_reached_count += 1;
                 break 'dbs;

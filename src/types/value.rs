@@ -6,6 +6,7 @@
 //! * a value that parses as a 64-bit integer (at most 20 chars) is `int`;
 //! * a value created in one piece of at most 44 bytes is `embstr`;
 //! * anything longer, or a value modified in place (APPEND, SETRANGE), `raw`.
+//!
 //! Short `embstr`s live inline in the entry, so a small key and value cost
 //! one allocation.
 

@@ -5,10 +5,12 @@
 //! for INCRBYFLOAT and friends.
 //!
 //! Redis accepts and prints numbers through libc (`strtod`, `strtold`,
-//! `printf`), so "exact" here means "exactly what glibc on x86-64 does":
-//! correctly rounded parsing, and printing that rounds the exact binary value
-//! to the requested digits, ties to even. The integer writers are on the
-//! reply hot path and never allocate.
+//! `printf`), so "exact" here means "exactly what glibc 2.36 on x86-64
+//! does": correctly rounded parsing (plus glibc's one subnormal misrounding,
+//! reproduced on purpose, see float::round_parsed), and printing that rounds
+//! the exact binary value to the requested digits, ties to even. The integer
+//! writers and the common `%.17g` cases are on the reply hot path and do not
+//! allocate.
 
 mod bignum;
 mod float;
@@ -189,7 +191,12 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
         } else {
             f64::INFINITY
         }),
-        float::Scanned::Decimal { int, frac, .. } => {
+        float::Scanned::Decimal {
+            neg,
+            int,
+            frac,
+            exp,
+        } => {
             // The scanner admitted only ASCII digits, signs, '.', 'e'/'E',
             // and the std parser is correctly rounded like glibc.
             let v: f64 = std::str::from_utf8(b).ok()?.parse().ok()?;
@@ -200,6 +207,12 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
             if v == 0.0 && nonzero {
                 return None; // underflow to zero
             }
+            if v != 0.0 && v.abs() < f64::MIN_POSITIVE {
+                // Subnormal: redo it glibc's way, quirk included (see
+                // float::round_parsed).
+                let exact = float::decimal_exact_truncated(int, frac, exp, 1076);
+                return exact_to_f64(neg, exact);
+            }
             Some(v)
         }
         float::Scanned::Hex {
@@ -207,19 +220,23 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
             int,
             frac,
             exp,
-        } => {
-            let magnitude = match float::hex_exact(int, frac, exp) {
-                float::Exact::Zero => 0.0,
-                float::Exact::Huge | float::Exact::Tiny => return None,
-                float::Exact::Value(u) => match float::round(&u, &float::F64) {
-                    float::Rounded::Overflow => return None,
-                    float::Rounded::Finite { mant: 0, .. } => return None,
-                    float::Rounded::Finite { mant, exp } => f64_from_parts(mant, exp),
-                },
-            };
-            Some(if neg { -magnitude } else { magnitude })
-        }
+        } => exact_to_f64(neg, float::hex_exact(int, frac, exp)),
     }
+}
+
+/// Rounds an exactly parsed value to a double, refusing what strtod reports
+/// as out of range (Redis' ERANGE checks).
+fn exact_to_f64(neg: bool, exact: float::Exact) -> Option<f64> {
+    let magnitude = match exact {
+        float::Exact::Zero => 0.0,
+        float::Exact::Huge | float::Exact::Tiny => return None,
+        float::Exact::Value(u) => match float::round_parsed(&u, &float::F64) {
+            float::Rounded::Overflow => return None,
+            float::Rounded::Finite { mant: 0, .. } => return None,
+            float::Rounded::Finite { mant, exp } => f64_from_parts(mant, exp),
+        },
+    };
+    Some(if neg { -magnitude } else { magnitude })
 }
 
 /// Builds a positive double from a rounded F64 mantissa and LSB exponent.

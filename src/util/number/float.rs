@@ -4,7 +4,8 @@
 //! leans on, rebuilt so that every result is bit-for-bit what glibc gives:
 //!
 //! * Parsing is correctly rounded (nearest, ties to even), with gradual
-//!   underflow, for any binary format given as a `Format`.
+//!   underflow, for any binary format given as a `Format`, except for the
+//!   one subnormal corner where glibc is not, which `round_parsed` copies.
 //! * Formatting rounds the *exact* binary value to the requested decimal
 //!   digits, ties to even, as glibc does in the default rounding mode.
 //!
@@ -46,14 +47,14 @@ pub(super) enum Scanned<'a> {
     Inf {
         neg: bool,
     },
-    /// `digits` (integer and fraction digits run together) x 10^exp.
+    /// `int.frac x 10^exp` (either digit run may be empty, not both).
     Decimal {
         neg: bool,
         int: &'a [u8],
         frac: &'a [u8],
         exp: i64,
     },
-    /// Hex digits x 2^exp, `0x` prefix stripped.
+    /// `0x int.frac x 2^exp`, digits in hex, the prefix stripped.
     Hex {
         neg: bool,
         int: &'a [u8],
@@ -323,6 +324,58 @@ pub(super) fn round(u: &Unrounded, fmt: &Format) -> Rounded {
     Rounded::Finite { mant, exp: lsb }
 }
 
+/// Rounds a parsed number exactly as glibc 2.36's `strtod`/`strtold` do,
+/// which is `round` except for one quirk in subnormal results (strtod_l.c,
+/// `round_and_return`): glibc keeps the first `prec` significant bits plus a
+/// separate "round bit" and "more bits" flag, and when it shifts a subnormal
+/// into place it folds the bits below the round bit into "more bits" but
+/// loses the round bit itself. So a value whose only nonzero bit below the
+/// first `prec` is that next bit reads as an exact tie. Hex input reaches
+/// this easily ("0x1fc9ebe184852e.d41p-16440"), decimal input only for
+/// doubles in [2^-1023, 2^-1022) (see `parse_f64`).
+pub(super) fn round_parsed(u: &Unrounded, fmt: &Format) -> Rounded {
+    let len = i64::from(128 - u.q.leading_zeros());
+    let top = u.exp + len - 1;
+    let min_normal_top = fmt.min_lsb + i64::from(fmt.prec) - 1;
+    let prec = i64::from(fmt.prec);
+    if u.q != 0 && top < min_normal_top && len > prec {
+        let lost = 1u128 << (len - prec - 1);
+        let q = u.q & !lost;
+        return round(
+            &Unrounded {
+                q,
+                sticky: u.sticky,
+                exp: u.exp,
+            },
+            fmt,
+        );
+    }
+    round(u, fmt)
+}
+
+/// glibc reads decimal digits only down to 10^-(prec - min_exp + 2), i.e.
+/// 10^-1076 for doubles, and notes whether anything nonzero lies beyond;
+/// that is what its subnormal quirk then sees. Returns the exact value of
+/// the kept digits with the "beyond" flag folded into the sticky bit.
+pub(super) fn decimal_exact_truncated(int: &[u8], frac: &[u8], exp: i64, cutoff: i64) -> Exact {
+    let mut digits: Vec<u8> = Vec::with_capacity(int.len() + frac.len());
+    digits.extend_from_slice(int);
+    digits.extend_from_slice(frac);
+    let exp10 = exp - frac.len() as i64;
+    // Digits below 10^-cutoff go; the lowest kept one is then at 10^-cutoff.
+    let drop = (-cutoff - exp10).clamp(0, digits.len() as i64) as usize;
+    let beyond = digits[digits.len() - drop..].iter().any(|&d| d != b'0');
+    digits.truncate(digits.len() - drop);
+    match decimal_exact(&digits, &[], exp10 + drop as i64) {
+        Exact::Value(mut u) => {
+            u.sticky |= beyond;
+            Exact::Value(u)
+        }
+        Exact::Zero if beyond => Exact::Tiny,
+        other => other,
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Formatting.
 
@@ -353,8 +406,13 @@ impl Int {
     }
 }
 
-pub(super) fn write_u128(out: &mut Vec<u8>, mut v: u128) {
+pub(super) fn write_u128(out: &mut Vec<u8>, v: u128) {
     let mut buf = [0u8; 39];
+    out.extend_from_slice(u128_digits(v, &mut buf));
+}
+
+/// The decimal digits of `v`, written at the end of `buf` (no allocation).
+fn u128_digits(mut v: u128, buf: &mut [u8; 39]) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -364,7 +422,7 @@ pub(super) fn write_u128(out: &mut Vec<u8>, mut v: u128) {
             break;
         }
     }
-    out.extend_from_slice(&buf[i..]);
+    &buf[i..]
 }
 
 /// round(mant * 2^exp * 10^scale), ties to even, computed exactly.
@@ -480,8 +538,8 @@ pub(super) fn write_general(out: &mut Vec<u8>, mant: u64, exp: i64, prec: u32) {
             break r;
         }
     };
-    let mut buf = Vec::with_capacity(20);
-    write_u128(&mut buf, digits);
+    let mut scratch = [0u8; 39];
+    let buf = u128_digits(digits, &mut scratch);
     if k < -4 || k >= p {
         // Exponential style: d.ddd e±XX
         out.push(buf[0]);
@@ -507,7 +565,7 @@ pub(super) fn write_general(out: &mut Vec<u8>, mant: u64, exp: i64, prec: u32) {
     } else {
         out.extend_from_slice(b"0.");
         out.extend(std::iter::repeat_n(b'0', (-k - 1) as usize));
-        out.extend_from_slice(trim_zeros(&buf));
+        out.extend_from_slice(trim_zeros(buf));
     }
 }
 

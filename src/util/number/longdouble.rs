@@ -75,7 +75,7 @@ impl LongDouble {
         match exact {
             Exact::Zero => Some(LongDouble::zero(neg)),
             Exact::Huge | Exact::Tiny => None, // ERANGE
-            Exact::Value(u) => match float::round(&u, &F80) {
+            Exact::Value(u) => match float::round_parsed(&u, &F80) {
                 Rounded::Overflow => None,
                 Rounded::Finite { mant: 0, .. } => None, // underflow to zero
                 Rounded::Finite { mant, exp } => Some(LongDouble::finite(neg, mant, exp)),

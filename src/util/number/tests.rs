@@ -877,3 +877,44 @@ fn double_to_i64_safe_range() {
     assert_eq!(double_to_i64(f64::NAN), None);
     assert_eq!(double_to_i64(-0.0), Some(0));
 }
+
+/// The exact decimal expansion of n * 2^-k.
+fn dyadic_decimal(n: u64, k: usize) -> String {
+    let mut big = super::bignum::Big::from_u128(u128::from(n));
+    for _ in 0..k {
+        big.mul_small(5);
+    }
+    let mut digits = Vec::new();
+    big.write_decimal(&mut digits);
+    let digits = format!("{:0>width$}", s(digits), width = k + 1);
+    format!(
+        "{}.{}",
+        &digits[..digits.len() - k],
+        &digits[digits.len() - k..]
+    )
+}
+
+#[test]
+fn glibc_subnormal_rounding_quirk_is_reproduced() {
+    // Answers of glibc 2.36 (strtold / strtod). Correct rounding would end
+    // in ...5db, ...f39 and ...931: glibc loses the bit after the first 64
+    // (53) significant bits when the result is subnormal.
+    let ld = |t: &str| LongDouble::parse(t.as_bytes()).map(|x| x.to_x87_bits());
+    assert_eq!(
+        ld("0x1fc9ebe184852e.d41p-16440"),
+        Some((0, 0x03f9_3d7c_3090_a5da))
+    );
+    assert_eq!(
+        ld("0x3aadb98806e.12f38ap-16425"),
+        Some((0, 0x3aad_b988_06e1_2f38))
+    );
+    let d = |t: &str| parse_f64(t.as_bytes()).map(f64::to_bits);
+    assert_eq!(d("0xe6684.01a35930cp-1042"), Some(0x000e_6684_01a3_5930));
+    // Decimal: (2^53 + 3) * 2^-1076 is a tie for glibc (correct: ...0001).
+    let text = dyadic_decimal((1 << 53) + 3, 1076);
+    assert_eq!(d(&text), Some(0x0008_0000_0000_0000));
+    // Beyond 10^-1076 glibc only keeps a "nonzero digits follow" flag, which
+    // happens to restore the right answer here.
+    let text = dyadic_decimal((1 << 53) + 1, 1128);
+    assert_eq!(d(&text), Some(1));
+}
