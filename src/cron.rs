@@ -24,6 +24,7 @@ fn every(srv: &Server, ms: i64) -> bool {
 }
 
 pub fn cron(srv: &mut Server) {
+    srv.sync_clock();
     srv.update_cached_time();
     srv.lruclock = lru_clock(srv.now_ms);
     if srv.cfg.dynamic_hz {
@@ -50,6 +51,8 @@ pub fn cron(srv: &mut Server) {
         warn!("Received {name} scheduling shutdown...");
         srv.shutdown_asap = true;
     }
+    // Ends a CLIENT PAUSE whose time is up and wakes the postponed clients.
+    srv.is_paused();
     if every(srv, 100) {
         srv.stats.sample(srv.now_ms);
     }

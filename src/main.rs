@@ -108,6 +108,7 @@ fn main() {
     } else {
         warn!("Configuration loaded");
     }
+    adjust_open_files_limit(&mut cfg);
     let mut srv = match Server::new(cfg, exe, config_file) {
         Ok(s) => s,
         Err(e) => {
@@ -142,6 +143,57 @@ fn main() {
         exit(1);
     }
     exit(0);
+}
+
+/// File descriptors kept for purposes other than clients (listeners, log,
+/// persistence files), as Redis' CONFIG_MIN_RESERVED_FDS.
+const MIN_RESERVED_FDS: u64 = 32;
+
+/// Raise RLIMIT_NOFILE to fit `maxclients` (adjustOpenFilesLimit); when the
+/// system refuses, lower maxclients to what fits and say so.
+fn adjust_open_files_limit(cfg: &mut Config) {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let wanted = cfg.maxclients as u64 + MIN_RESERVED_FDS;
+    let Ok((cur, _max)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        warn!("Unable to obtain the current NOFILE limit, assuming 1024 and setting the max clients configuration accordingly.");
+        cfg.maxclients = (1024 - MIN_RESERVED_FDS) as u32;
+        return;
+    };
+    if cur >= wanted {
+        return;
+    }
+    let mut best = wanted;
+    let mut last_err = None;
+    while best > cur {
+        match setrlimit(Resource::RLIMIT_NOFILE, best, best) {
+            Ok(()) => break,
+            Err(e) => last_err = Some(e),
+        }
+        best = if best < 16 { cur } else { best - 16 };
+    }
+    let best = best.max(cur);
+    if best < wanted {
+        let old = cfg.maxclients;
+        if best <= MIN_RESERVED_FDS {
+            warn!("Your current 'ulimit -n' of {cur} is not enough for the server to start. Please increase your open file limit to at least {wanted}. Exiting.");
+            exit(1);
+        }
+        cfg.maxclients = (best - MIN_RESERVED_FDS) as u32;
+        warn!(
+            "You requested maxclients of {old} requiring at least {wanted} max file descriptors."
+        );
+        if let Some(e) = last_err {
+            warn!(
+                "Server can't set maximum open files to {wanted} because of OS error: {}.",
+                e.desc()
+            );
+        }
+        warn!("Current maximum open files is {best}. maxclients has been reduced to {} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.", cfg.maxclients);
+    } else {
+        info!(
+            "Increased maximum number of open files to {wanted} (it was originally set to {cur})."
+        );
+    }
 }
 
 /// Detach like Redis' daemonize(): fork, the parent exits, the child

@@ -42,8 +42,11 @@ pub struct Server {
     pub listeners: Vec<Listener>,
     /// Slots of clients with output to write in `before_sleep`.
     pub pending_writes: Vec<usize>,
-    /// Slots of clients whose read was cut short for fairness.
+    /// Slots of clients whose read was cut short for fairness, or whose
+    /// postponed command can run again.
     pending_reads: Vec<usize>,
+    /// Slots of clients holding a command back during CLIENT PAUSE.
+    postponed: Vec<usize>,
     pub commands: CommandTable,
     pub stats: Stats,
     /// Changes since the last save (save points; drives propagation later).
@@ -69,6 +72,9 @@ pub struct Server {
     pub pause_until_ms: i64,
     pub pause_write_only: bool,
     pub loading: bool,
+    /// Wall-clock ms at monotonic instant `clock_base` (see `unix_ms_at`).
+    clock_base: Instant,
+    clock_base_ms: i64,
     /// Replication ID (INFO master_replid); replication proper comes later.
     pub replid: String,
     /// used_memory right after start-up (INFO used_memory_startup).
@@ -100,6 +106,7 @@ impl Server {
             listeners: Vec::new(),
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
+            postponed: Vec::new(),
             commands,
             stats: Stats::default(),
             dirty: 0,
@@ -118,6 +125,8 @@ impl Server {
             pause_until_ms: 0,
             pause_write_only: false,
             loading: false,
+            clock_base: Instant::now(),
+            clock_base_ms: now,
             replid: random_hex(40),
             used_memory_startup: 0,
             pidfile_written: false,
@@ -255,6 +264,20 @@ impl Server {
     pub fn update_cached_time(&mut self) {
         self.now_ms = crate::logging::now_ms();
         self.unixtime = self.now_ms / 1000;
+    }
+
+    /// Unix time in ms at monotonic instant `t`, from the wall clock read
+    /// in the last cron tick: saves a second clock read per command, and
+    /// cron re-reads the wall clock so a clock step is followed within 1/hz s.
+    #[inline]
+    pub fn unix_ms_at(&self, t: Instant) -> i64 {
+        self.clock_base_ms + t.saturating_duration_since(self.clock_base).as_millis() as i64
+    }
+
+    /// Re-read the wall clock (cron).
+    pub fn sync_clock(&mut self) {
+        self.clock_base = Instant::now();
+        self.clock_base_ms = crate::logging::now_ms();
     }
 
     /// Work done before blocking in poll: the fast expire cycle, then every
@@ -420,6 +443,10 @@ impl Server {
         let mut reads = 0;
         let mut closed = false;
         c.flags &= !flags::PENDING_READ;
+        if c.flags & flags::POSTPONED != 0 && self.pause_until_ms == 0 {
+            // Resumed after CLIENT UNPAUSE: run what is already buffered.
+            self.process_input(&mut c);
+        }
         loop {
             if c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::PROTOCOL_ERROR) != 0
             {
@@ -432,11 +459,11 @@ impl Server {
                 _ => PROTO_IOBUF_LEN,
             };
             match read_into(&mut c.conn, &mut c.qbuf, want) {
-                Ok(0) => {
+                Ok((0, _)) => {
                     closed = true;
                     break;
                 }
-                Ok(n) => {
+                Ok((n, asked)) => {
                     self.stats.net_input_bytes += n as u64;
                     c.last_interaction = self.unixtime;
                     c.qbuf_peak = c.qbuf_peak.max(c.qbuf.len());
@@ -448,6 +475,13 @@ impl Server {
                         break;
                     }
                     self.process_input(&mut c);
+                    // A short read means the socket was drained: skip the
+                    // read that would only return EAGAIN (a syscall per
+                    // request at pipeline 1). Data arriving later raises a
+                    // new edge-triggered event.
+                    if n < asked {
+                        break;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -496,8 +530,15 @@ impl Server {
             if c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0 {
                 return;
             }
-            if self.pause_blocks(c) {
-                return;
+            if c.flags & flags::POSTPONED != 0 {
+                // Run the command the pause held back, then go on parsing.
+                c.flags &= !flags::POSTPONED;
+                commands::process_command(self, c);
+                if c.flags & flags::POSTPONED != 0 {
+                    return;
+                }
+                c.argv.clear();
+                continue;
             }
             let lim = Limits {
                 proto_max_bulk_len: self.cfg.proto_max_bulk_len,
@@ -519,7 +560,13 @@ impl Server {
                     }
                     std::mem::swap(&mut c.argv, &mut c.parser.argv);
                     commands::process_command(self, c);
+                    if c.flags & flags::POSTPONED != 0 {
+                        return; // argv is kept for when the pause ends
+                    }
                     c.argv.clear();
+                    if c.pending_output() > 0 {
+                        self.check_output_buffer_limits(c);
+                    }
                 }
                 Err(e) => {
                     c.reply().error(&e.reply());
@@ -548,17 +595,71 @@ impl Server {
         }
     }
 
-    /// CLIENT PAUSE holds back every command (ALL) or only writes (WRITE);
-    /// a paused client's input just waits in its buffer.
-    fn pause_blocks(&mut self, _c: &Client) -> bool {
+    /// Close a client whose pending replies passed `client-output-buffer-limit`
+    /// (closeClientOnOutputBufferLimitReached): at once over the hard
+    /// limit, or after staying over the soft limit for its seconds.
+    fn check_output_buffer_limits(&mut self, c: &mut Client) {
+        if c.flags & flags::CLOSE_ASAP != 0 {
+            return;
+        }
+        let lim = self.cfg.client_output_buffer_limit[crate::config::CLIENT_TYPE_NORMAL];
+        let used = c.pending_output() as u64;
+        let hard = lim.hard_limit_bytes > 0 && used >= lim.hard_limit_bytes;
+        let mut soft = lim.soft_limit_bytes > 0 && used >= lim.soft_limit_bytes;
+        if soft {
+            if c.obuf_soft_limit_since == 0 {
+                c.obuf_soft_limit_since = self.unixtime;
+                soft = false;
+            } else if self.unixtime - c.obuf_soft_limit_since <= lim.soft_limit_seconds {
+                soft = false;
+            }
+        } else {
+            c.obuf_soft_limit_since = 0;
+        }
+        if soft || hard {
+            let mut info = String::new();
+            c.info_string(self.unixtime, &mut info);
+            warn!(
+                "Client {info} scheduled to be closed ASAP for overcoming of output buffer limits."
+            );
+            self.stats.client_outbuf_limit_disconnections += 1;
+            c.flags |= flags::CLOSE_ASAP;
+            // Nothing more is written to a client being dropped.
+            c.out.clear();
+            c.sent = 0;
+        }
+    }
+
+    /// Whether a CLIENT PAUSE is in force now; ends an expired one (and
+    /// queues the postponed clients to run again).
+    pub fn is_paused(&mut self) -> bool {
         if self.pause_until_ms == 0 {
             return false;
         }
-        if self.now_ms >= self.pause_until_ms {
-            self.pause_until_ms = 0;
+        if crate::logging::now_ms() >= self.pause_until_ms {
+            self.unpause();
             return false;
         }
-        !self.pause_write_only
+        true
+    }
+
+    /// End the pause: postponed clients run their held command next.
+    pub fn unpause(&mut self) {
+        self.pause_until_ms = 0;
+        self.pause_write_only = false;
+        self.pending_reads.append(&mut self.postponed);
+    }
+
+    /// Clients holding a command back (counted in INFO blocked_clients, as
+    /// Redis counts postponed clients).
+    pub fn postponed_count(&self) -> usize {
+        self.postponed.len()
+    }
+
+    /// Remember a client whose command waits for the pause to end.
+    pub fn postpone(&mut self, c: &mut Client) {
+        c.flags |= flags::POSTPONED;
+        self.postponed.push(c.token - CLIENT_TOKEN_BASE);
     }
 
     /// Write `pidfile` when configured (or when daemonized, as Redis does
@@ -620,8 +721,9 @@ impl Server {
     }
 }
 
-/// Read up to `want` bytes from `conn` into the spare capacity of `buf`.
-fn read_into(conn: &mut Conn, buf: &mut BytesMut, want: usize) -> io::Result<usize> {
+/// Read up to `want` bytes from `conn` into the spare capacity of `buf`;
+/// returns (bytes read, bytes asked for).
+fn read_into(conn: &mut Conn, buf: &mut BytesMut, want: usize) -> io::Result<(usize, usize)> {
     buf.reserve(want);
     let spare = buf.spare_capacity_mut();
     let len = spare.len().min(want.max(PROTO_IOBUF_LEN));
@@ -635,7 +737,7 @@ fn read_into(conn: &mut Conn, buf: &mut BytesMut, want: usize) -> io::Result<usi
     let n = n as usize;
     // SAFETY: the kernel initialised exactly `n` bytes after the old length.
     unsafe { buf.set_len(buf.len() + n) };
-    Ok(n)
+    Ok((n, len))
 }
 
 fn fmt_addr(a: &std::net::SocketAddr) -> String {

@@ -211,18 +211,17 @@ pub fn pause(cx: &mut Ctx) -> CmdResult {
         return Err(CmdError::msg("ERR timeout is negative"));
     }
     let end = cx.srv.now_ms.saturating_add(ms);
-    // A new pause never shortens an existing one, and ALL wins over WRITE.
-    if cx.srv.pause_until_ms == 0 || end > cx.srv.pause_until_ms {
-        cx.srv.pause_until_ms = end;
-    }
-    cx.srv.pause_write_only =
-        write_only && (cx.srv.pause_write_only || cx.srv.pause_until_ms == end);
+    // A new pause never shortens an existing one, and ALL wins over WRITE
+    // (pauseClients keeps the max of both).
+    let was_paused = cx.srv.pause_until_ms != 0;
+    cx.srv.pause_write_only = write_only && (!was_paused || cx.srv.pause_write_only);
+    cx.srv.pause_until_ms = cx.srv.pause_until_ms.max(end);
     cx.reply().ok();
     Ok(())
 }
 
 pub fn unpause(cx: &mut Ctx) -> CmdResult {
-    cx.srv.pause_until_ms = 0;
+    cx.srv.unpause();
     cx.reply().ok();
     Ok(())
 }

@@ -102,8 +102,8 @@ pub fn pexpireat(cx: &mut Ctx) -> CmdResult {
 fn ttl_generic(cx: &mut Ctx, ms: bool, absolute: bool) -> CmdResult {
     let key = cx.arg_bytes(1);
     let db = cx.c.db;
-    crate::db::expire::expire_if_needed(cx.srv, db, &key);
-    if !cx.srv.dbs[db].keys.contains_key(&key) {
+    let expired = crate::db::expire::expire_if_needed(cx.srv, db, &key);
+    if expired || !cx.srv.dbs[db].keys.contains_key(&key) {
         cx.srv.stats.keyspace_misses += 1;
         cx.reply().int(-2);
         return Ok(());

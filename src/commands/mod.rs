@@ -100,7 +100,10 @@ impl Ctx<'_> {
 /// Redis' processCommand: look the command up, check it may run now, then
 /// call it. The client's argv holds a complete, non-empty request.
 pub fn process_command(srv: &mut Server, c: &mut Client) {
-    srv.now_ms = crate::logging::now_ms();
+    // One clock read per command serves both the cached time (expiry) and
+    // the command's duration (stats).
+    let start = Instant::now();
+    srv.now_ms = srv.unix_ms_at(start);
     srv.unixtime = srv.now_ms / 1000;
     let Some(id) = srv.commands.lookup(&c.argv) else {
         let err = unknown_command_error(srv, &c.argv);
@@ -134,6 +137,15 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         reject(srv, c, Some(id), "NOAUTH Authentication required.");
         return;
     }
+    // Same place as Redis: a paused server holds the command back (all
+    // commands, or only those that may write) and runs it on unpause.
+    if srv.pause_until_ms != 0
+        && (!srv.pause_write_only || cflags & (spec::CMD_WRITE | spec::CMD_MAY_REPLICATE) != 0)
+        && srv.is_paused()
+    {
+        srv.postpone(c);
+        return;
+    }
     if srv.loading && cflags & spec::CMD_LOADING == 0 {
         reject(
             srv,
@@ -143,7 +155,7 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         );
         return;
     }
-    call(srv, c, id);
+    call(srv, c, id, start);
 }
 
 fn unknown_command_error(srv: &Server, argv: &[Bytes]) -> String {
@@ -212,7 +224,7 @@ fn should_reply(c: &Client) -> bool {
 
 /// Run a command's handler (Redis' call()): time it, count it, turn an Err
 /// into the error reply.
-pub fn call(srv: &mut Server, c: &mut Client, id: CmdId) {
+pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: Instant) {
     let handler = srv.commands.get(id).handler;
     // CLIENT REPLY SKIP applies to the command after it.
     if c.flags & flags::REPLY_SKIP_NEXT != 0 {
@@ -220,7 +232,6 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId) {
         c.flags |= flags::REPLY_SKIP;
     }
     let mark = c.out.len();
-    let start = Instant::now();
     let dirty_before = srv.dirty;
     let res = {
         let mut cx = Ctx { srv, c, cmd: id };
@@ -260,7 +271,9 @@ impl Ctx<'_> {
     /// A key for writing (lookupKeyWrite): no hit/miss accounting.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Obj> {
         let db = self.c.db;
-        crate::db::expire::expire_if_needed(self.srv, db, key);
+        if crate::db::expire::expire_if_needed(self.srv, db, key) {
+            return None;
+        }
         let lru = self.srv.lruclock;
         let o = self.srv.dbs[db].keys.get_mut(key)?;
         o.lru = lru;
@@ -270,8 +283,8 @@ impl Ctx<'_> {
     /// Whether a key exists, without touching its LRU (EXISTS-like checks).
     pub fn key_exists(&mut self, key: &[u8]) -> bool {
         let db = self.c.db;
-        crate::db::expire::expire_if_needed(self.srv, db, key);
-        self.srv.dbs[db].keys.contains_key(key)
+        !crate::db::expire::expire_if_needed(self.srv, db, key)
+            && self.srv.dbs[db].keys.contains_key(key)
     }
 
     /// A new object stamped with the current LRU clock.
@@ -311,7 +324,10 @@ pub fn lookup_read_flags<'a>(
     key: &[u8],
     touch: bool,
 ) -> Option<&'a mut Obj> {
-    crate::db::expire::expire_if_needed(srv, db, key);
+    if crate::db::expire::expire_if_needed(srv, db, key) {
+        srv.stats.keyspace_misses += 1;
+        return None;
+    }
     let lru = srv.lruclock;
     match srv.dbs[db].keys.get_mut(key) {
         Some(o) => {

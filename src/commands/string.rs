@@ -215,10 +215,9 @@ pub fn getex(cx: &mut Ctx) -> CmdResult {
             cx.db().set_expire(&key, ms);
             cx.dirty(1);
         }
-        None if f & opt::PERSIST != 0
-            && cx.db().persist(&key) => {
-                cx.dirty(1);
-            }
+        None if f & opt::PERSIST != 0 && cx.db().persist(&key) => {
+            cx.dirty(1);
+        }
         None => {}
     }
     Ok(())

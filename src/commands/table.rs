@@ -5,8 +5,8 @@
 //! Lookup is case-insensitive without allocating: names are at most a few
 //! dozen bytes, so they are lower-cased into a stack buffer first.
 
+use crate::db::dict::Dict;
 use bytes::Bytes;
-use std::collections::HashMap;
 use std::io;
 
 use super::spec::{self, CommandSpec};
@@ -35,7 +35,8 @@ pub struct Command {
 
 pub struct CommandTable {
     cmds: Vec<Command>,
-    index: HashMap<Vec<u8>, u32>,
+    /// Lower-case name -> index into `cmds`.
+    index: Dict<Vec<u8>, u32>,
 }
 
 /// Every command ferrodis serves, by full name, with its handler.
@@ -211,7 +212,7 @@ impl CommandTable {
             };
             c.name = to.to_ascii_lowercase();
         }
-        let mut index = HashMap::new();
+        let mut index = Dict::new();
         for (i, c) in cmds.iter().enumerate() {
             if !c.name.is_empty() {
                 index.insert(c.name.as_bytes().to_vec(), i as u32);
@@ -228,7 +229,7 @@ impl CommandTable {
         let lower = &mut buf[..name.len()];
         lower.copy_from_slice(name);
         lower.make_ascii_lowercase();
-        self.index.get(&lower[..]).copied()
+        self.index.peek(lower).copied()
     }
 
     /// Resolve argv to a command or subcommand (lookupCommand): a container

@@ -40,14 +40,18 @@ thread_local! {
 /// Delete `key` if its TTL has passed. Returns true if the key is gone
 /// (or, on a replica later, logically expired).
 pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
-    let d = &mut srv.dbs[db];
-    let Some(when) = d.expire_at_ms(key) else {
+    let Some(when) = srv.dbs[db].expire_at_ms(key) else {
         return false;
     };
     if when > srv.now_ms || srv.loading {
         return false;
     }
-    d.delete(key);
+    // While clients are paused nothing may change the dataset: the key is
+    // reported as expired but deleted only after the pause.
+    if srv.pause_until_ms != 0 && srv.is_paused() {
+        return true;
+    }
+    srv.dbs[db].delete(key);
     srv.stats.expired_keys += 1;
     srv.dirty += 1;
     true
@@ -60,6 +64,9 @@ fn now_us(start: Instant) -> u64 {
 /// One active expire cycle over the databases (see the file header).
 pub fn active_expire_cycle(srv: &mut Server, kind: CycleKind) {
     if srv.dbs.iter().all(|d| d.expires.is_empty()) {
+        return;
+    }
+    if srv.pause_until_ms != 0 && srv.is_paused() {
         return;
     }
     let effort = (srv.cfg.active_expire_effort.clamp(1, 10) - 1) as u64;

@@ -33,6 +33,8 @@ pub mod flags {
     /// Read was cut short for fairness; resume without a new event.
     pub const PENDING_READ: u32 = 1 << 10;
     pub const MONITOR: u32 = 1 << 11;
+    /// Holding a command until CLIENT PAUSE ends (blockPostponeClient).
+    pub const POSTPONED: u32 = 1 << 12;
 }
 
 pub enum Conn {
