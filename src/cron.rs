@@ -99,11 +99,10 @@ fn resize_query_buffer(c: &mut crate::net::client::Client, now: i64) {
             b.extend_from_slice(&c.qbuf);
             c.qbuf = b;
         } else if size > PROTO_RESIZE_THRESHOLD && size / 2 > c.qbuf_peak {
-            let keep = c
-                .qbuf
-                .len()
-                .max(c.qbuf_peak)
-                .max(c.parser.pending_bulk().unwrap_or(0));
+            // Never down to nothing: that is only for idle clients, and an
+            // active one reads again right away.
+            let pending = c.parser.pending_bulk().unwrap_or(0);
+            let keep = c.qbuf.len().max(c.qbuf_peak).max(pending).max(64);
             let mut b = bytes::BytesMut::with_capacity(keep);
             b.extend_from_slice(&c.qbuf);
             c.qbuf = b;
