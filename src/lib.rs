@@ -23,6 +23,7 @@ pub mod errors;
 pub mod logging;
 pub mod memory;
 pub mod net;
+pub mod proctitle;
 pub mod server;
 pub mod shutdown;
 pub mod stats;

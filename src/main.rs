@@ -62,6 +62,7 @@ fn banner(cfg: &Config) -> String {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    ferrodis::proctitle::init();
     let exe = std::fs::canonicalize(&args[0])
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| args[0].clone());
@@ -134,6 +135,7 @@ fn main() {
         );
     }
     warn!("Server initialized");
+    srv.update_proc_title();
     srv.write_pidfile();
     srv.used_memory_startup = ferrodis::memory::used_memory();
     info!("Ready to accept connections");

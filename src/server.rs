@@ -33,6 +33,8 @@ pub struct Server {
     /// Absolute path of the config file, if any (CONFIG REWRITE, INFO).
     pub config_file: Option<std::path::PathBuf>,
     pub executable: String,
+    /// argv[0] as invoked ({title} in proc-title-template).
+    pub argv0: String,
     pub dbs: Vec<Db>,
     pub clients: Vec<Option<Box<Client>>>,
     free_slots: Vec<usize>,
@@ -96,6 +98,7 @@ impl Server {
             hz: cfg.hz,
             cfg,
             config_file,
+            argv0: std::env::args().next().unwrap_or_default(),
             executable,
             dbs,
             clients: Vec::new(),
@@ -648,6 +651,18 @@ impl Server {
         self.pause_until_ms = 0;
         self.pause_write_only = false;
         self.pending_reads.append(&mut self.postponed);
+    }
+
+    /// Show `proc-title-template` as the process title (redisSetProcTitle),
+    /// at start-up and when a directive it uses changes.
+    pub fn update_proc_title(&self) {
+        if !self.cfg.set_proc_title {
+            return;
+        }
+        let file = self.config_file.as_ref().map(|p| p.display().to_string());
+        if let Some(t) = self.cfg.expand_proc_title(&self.cfg.proc_title_template, &self.argv0, file.as_deref()) {
+            crate::proctitle::set(&t);
+        }
     }
 
     /// Clients holding a command back (counted in INFO blocked_clients, as

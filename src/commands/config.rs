@@ -67,8 +67,12 @@ fn apply(
                 .map_err(|_| (name, "Failed to bind to specified addresses.".to_string()))?,
             "loglevel" => crate::logging::set_level(cx.srv.cfg.loglevel.name()),
             "hz" => cx.srv.hz = cx.srv.cfg.hz,
+            "proc-title-template" => cx.srv.update_proc_title(),
             _ => {}
         }
+    }
+    if changed.iter().any(|n| matches!(*n, "port" | "bind" | "unixsocket" | "tls-port")) {
+        cx.srv.update_proc_title();
     }
     Ok(())
 }
