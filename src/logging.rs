@@ -81,7 +81,6 @@ pub fn init(logfile: &str, loglevel: &str) -> io::Result<()> {
     } else {
         Box::new(OpenOptions::new().create(true).append(true).open(logfile)?)
     };
-    let pid = std::process::id();
     let mut b = env_logger::Builder::new();
     b.target(env_logger::Target::Pipe(target))
         .filter_level(LevelFilter::Trace)
@@ -95,7 +94,8 @@ pub fn init(logfile: &str, loglevel: &str) -> io::Result<()> {
             writeln!(
                 buf,
                 "{}:{} {} {} {}",
-                pid,
+                // Read per line: daemonize and fork children change it.
+                std::process::id(),
                 ROLE.load(Ordering::Relaxed) as char,
                 format_time(now_ms()),
                 level,

@@ -28,13 +28,19 @@ fn stat_area() -> Option<(usize, usize, usize, usize)> {
 /// Find the area and move the environment out of it. Call once, early in
 /// main, before any other thread exists.
 pub fn init() {
-    let Some((arg_start, arg_end, env_start, env_end)) = stat_area() else { return };
+    let Some((arg_start, arg_end, env_start, env_end)) = stat_area() else {
+        return;
+    };
     if arg_start == 0 || arg_end <= arg_start {
         return;
     }
     // The environment strings normally follow argv directly; use them too
     // only in that case.
-    let end = if env_start == arg_end && env_end > env_start { env_end } else { arg_end };
+    let end = if env_start == arg_end && env_end > env_start {
+        env_end
+    } else {
+        arg_end
+    };
     for (k, v) in std::env::vars_os().collect::<Vec<_>>() {
         // SAFETY (of the process, not memory): still single-threaded here,
         // which is what set_var requires.

@@ -18,7 +18,9 @@ fn int(n: i64) -> Resp {
 }
 
 fn expired_keys(c: &mut Client) -> i64 {
-    c.info_field("stats", "expired_keys").and_then(|v| v.parse().ok()).expect("expired_keys in INFO stats")
+    c.info_field("stats", "expired_keys")
+        .and_then(|v| v.parse().ok())
+        .expect("expired_keys in INFO stats")
 }
 
 #[test]
@@ -51,13 +53,26 @@ fn expire_argument_errors_match_redis() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
     c.cmd(&["SET", "k", "v"]);
-    let incompatible = Resp::err("ERR NX and XX, GT or LT options at the same time are not compatible");
+    let incompatible =
+        Resp::err("ERR NX and XX, GT or LT options at the same time are not compatible");
     assert_eq!(c.cmd(&["EXPIRE", "k", "100", "NX", "XX"]), incompatible);
     assert_eq!(c.cmd(&["EXPIRE", "k", "100", "NX", "GT"]), incompatible);
-    assert_eq!(c.cmd(&["EXPIRE", "k", "100", "GT", "LT"]), Resp::err("ERR GT and LT options at the same time are not compatible"));
-    assert_eq!(c.cmd(&["EXPIRE", "k", "100", "foo"]), Resp::err("ERR Unsupported option foo"));
-    assert_eq!(c.cmd(&["EXPIRE", "k", "abc"]), Resp::err("ERR value is not an integer or out of range"));
-    assert_eq!(c.cmd(&["EXPIRE", "k", "1.5"]), Resp::err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        c.cmd(&["EXPIRE", "k", "100", "GT", "LT"]),
+        Resp::err("ERR GT and LT options at the same time are not compatible")
+    );
+    assert_eq!(
+        c.cmd(&["EXPIRE", "k", "100", "foo"]),
+        Resp::err("ERR Unsupported option foo")
+    );
+    assert_eq!(
+        c.cmd(&["EXPIRE", "k", "abc"]),
+        Resp::err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        c.cmd(&["EXPIRE", "k", "1.5"]),
+        Resp::err("ERR value is not an integer or out of range")
+    );
     for (cmd, arg) in [
         ("expire", "9223372036854775807"),
         ("expire", "9223372036854775"),
@@ -71,7 +86,11 @@ fn expire_argument_errors_match_redis() {
             "{cmd} {arg}"
         );
     }
-    assert_eq!(c.cmd(&["TTL", "k"]), int(-1), "failed EXPIREs must not set a TTL");
+    assert_eq!(
+        c.cmd(&["TTL", "k"]),
+        int(-1),
+        "failed EXPIREs must not set a TTL"
+    );
     // the largest seconds value that still fits in milliseconds
     assert_eq!(c.cmd(&["EXPIRE", "k", "922337203685477"]), int(1));
     assert_eq!(c.cmd(&["TTL", "k"]), int(922_337_203_685_477));
@@ -92,9 +111,15 @@ fn ttl_family_reports_missing_and_persistent_keys() {
     assert_eq!(c.cmd(&["PEXPIRE", "p", "100000"]), int(1));
     let pttl = c.cmd(&["PTTL", "p"]).int();
     assert!((95_000..=100_000).contains(&pttl), "{pttl}");
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
     let at = c.cmd(&["PEXPIRETIME", "p"]).int();
-    assert!((at - (now_ms + 100_000)).abs() < 5_000, "PEXPIRETIME {at} vs now {now_ms}");
+    assert!(
+        (at - (now_ms + 100_000)).abs() < 5_000,
+        "PEXPIRETIME {at} vs now {now_ms}"
+    );
     // seconds are rounded to the nearest, not truncated
     assert_eq!(c.cmd(&["EXPIRETIME", "p"]), int((at + 500) / 1000));
     c.cmd(&["PEXPIREAT", "p", "4102444800600"]);
@@ -142,7 +167,7 @@ fn an_expired_key_is_deleted_lazily_when_accessed() {
     c.cmd(&["SET", "k2", "v", "PX", "100"]);
     c.cmd(&["SET", "keep", "v"]);
     thread::sleep(Duration::from_millis(400)); // both TTLs have passed
-    // nobody touched them and the cycle is off: still counted, still stored
+                                               // nobody touched them and the cycle is off: still counted, still stored
     assert_eq!(c.cmd(&["DBSIZE"]), int(3));
     assert_eq!(expired_keys(&mut c), 0);
     assert_eq!(c.cmd(&["GET", "k"]), Resp::nil());
@@ -155,7 +180,11 @@ fn an_expired_key_is_deleted_lazily_when_accessed() {
     c.cmd(&["SET", "r", "v", "PX", "50"]);
     thread::sleep(Duration::from_millis(300));
     assert_eq!(c.cmd(&["RENAME", "r", "r2"]), Resp::err("ERR no such key"));
-    assert_eq!(c.cmd(&["APPEND", "r", "x"]), int(1), "APPEND starts from an empty string");
+    assert_eq!(
+        c.cmd(&["APPEND", "r", "x"]),
+        int(1),
+        "APPEND starts from an empty string"
+    );
 }
 
 #[test]
@@ -164,7 +193,13 @@ fn active_expiry_removes_keys_that_are_never_accessed() {
     let mut c = srv.client();
     let mut load = Vec::new();
     for i in 0..1000 {
-        load.extend(common::encode_strs(&["SET", &format!("short:{i}"), "v", "PX", "100"]));
+        load.extend(common::encode_strs(&[
+            "SET",
+            &format!("short:{i}"),
+            "v",
+            "PX",
+            "100",
+        ]));
     }
     for i in 0..100 {
         load.extend(common::encode_strs(&["SET", &format!("long:{i}"), "v"]));

@@ -44,8 +44,16 @@ fn del_and_exists_count_every_argument() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
     c.cmd(&["MSET", "a", "1", "b", "2"]);
-    assert_eq!(c.cmd(&["EXISTS", "a", "a", "b", "c"]), int(3), "EXISTS counts repeats");
-    assert_eq!(c.cmd(&["DEL", "a", "a", "c"]), int(1), "DEL counts keys removed");
+    assert_eq!(
+        c.cmd(&["EXISTS", "a", "a", "b", "c"]),
+        int(3),
+        "EXISTS counts repeats"
+    );
+    assert_eq!(
+        c.cmd(&["DEL", "a", "a", "c"]),
+        int(1),
+        "DEL counts keys removed"
+    );
     assert_eq!(c.cmd(&["UNLINK", "b", "zz"]), int(1));
     assert_eq!(c.cmd(&["EXISTS", "a", "b"]), int(0));
     assert_eq!(c.cmd(&["DBSIZE"]), int(0));
@@ -55,17 +63,26 @@ fn del_and_exists_count_every_argument() {
 fn keys_matches_glob_patterns() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
-    c.cmd(&["MSET", "hello", "1", "hallo", "1", "hxllo", "1", "hllo", "1", "heeeello", "1", "h*llo", "1"]);
+    c.cmd(&[
+        "MSET", "hello", "1", "hallo", "1", "hxllo", "1", "hllo", "1", "heeeello", "1", "h*llo",
+        "1",
+    ]);
     let keys = |c: &mut Client, p: &str| sorted(c.cmd(&["KEYS", p]).strings());
     assert_eq!(keys(&mut c, "h?llo"), ["h*llo", "hallo", "hello", "hxllo"]);
-    assert_eq!(keys(&mut c, "h*llo"), ["h*llo", "hallo", "heeeello", "hello", "hllo", "hxllo"]);
+    assert_eq!(
+        keys(&mut c, "h*llo"),
+        ["h*llo", "hallo", "heeeello", "hello", "hllo", "hxllo"]
+    );
     assert_eq!(keys(&mut c, "h[ae]llo"), ["hallo", "hello"]);
     assert_eq!(keys(&mut c, "h[^e]llo"), ["h*llo", "hallo", "hxllo"]);
     assert_eq!(keys(&mut c, "h[a-b]llo"), ["hallo"]);
     assert_eq!(keys(&mut c, "h\\*llo"), ["h*llo"]);
     assert_eq!(keys(&mut c, "nothing*"), Vec::<String>::new());
     assert_eq!(c.cmd(&["KEYS", "*"]).items().len(), 6);
-    assert_eq!(c.cmd(&["KEYS"]), Resp::err("ERR wrong number of arguments for 'keys' command"));
+    assert_eq!(
+        c.cmd(&["KEYS"]),
+        Resp::err("ERR wrong number of arguments for 'keys' command")
+    );
 }
 
 #[test]
@@ -80,12 +97,17 @@ fn scan_with_match_count_and_type_filters_keys() {
     }
     let all: HashSet<String> = scan_all(&mut c, &["COUNT", "7"]).into_iter().collect();
     assert_eq!(all.len(), 1010);
-    let other: HashSet<String> = scan_all(&mut c, &["MATCH", "other:*", "COUNT", "100"]).into_iter().collect();
+    let other: HashSet<String> = scan_all(&mut c, &["MATCH", "other:*", "COUNT", "100"])
+        .into_iter()
+        .collect();
     assert_eq!(other, (0..10).map(|i| format!("other:{i}")).collect());
     let strings = scan_all(&mut c, &["TYPE", "string", "COUNT", "1000"]);
     assert_eq!(strings.iter().collect::<HashSet<_>>().len(), 1010);
     assert!(scan_all(&mut c, &["TYPE", "list"]).is_empty());
-    assert!(scan_all(&mut c, &["TYPE", "nosuchtype"]).is_empty(), "7.0 filters out every key");
+    assert!(
+        scan_all(&mut c, &["TYPE", "nosuchtype"]).is_empty(),
+        "7.0 filters out every key"
+    );
 }
 
 #[test]
@@ -94,14 +116,32 @@ fn scan_argument_errors_match_redis() {
     let mut c = srv.client();
     c.cmd(&["SET", "b", "1"]);
     assert_eq!(c.cmd(&["SCAN", "abc"]), Resp::err("ERR invalid cursor"));
-    assert_eq!(c.cmd(&["SCAN", "18446744073709551616"]), Resp::err("ERR invalid cursor"));
-    assert_eq!(c.cmd(&["SCAN", "0", "COUNT", "0"]), Resp::err("ERR syntax error"));
-    assert_eq!(c.cmd(&["SCAN", "0", "MATCH"]), Resp::err("ERR syntax error"));
-    assert_eq!(c.cmd(&["SCAN", "0", "FOO", "1"]), Resp::err("ERR syntax error"));
-    assert_eq!(c.cmd(&["SCAN", "0", "COUNT", "x"]), Resp::err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        c.cmd(&["SCAN", "18446744073709551616"]),
+        Resp::err("ERR invalid cursor")
+    );
+    assert_eq!(
+        c.cmd(&["SCAN", "0", "COUNT", "0"]),
+        Resp::err("ERR syntax error")
+    );
+    assert_eq!(
+        c.cmd(&["SCAN", "0", "MATCH"]),
+        Resp::err("ERR syntax error")
+    );
+    assert_eq!(
+        c.cmd(&["SCAN", "0", "FOO", "1"]),
+        Resp::err("ERR syntax error")
+    );
+    assert_eq!(
+        c.cmd(&["SCAN", "0", "COUNT", "x"]),
+        Resp::err("ERR value is not an integer or out of range")
+    );
     // cursors are parsed like strtoull: -1 is 2^64-1, still a valid cursor
     assert_eq!(c.cmd(&["SCAN", "-1"]).items()[0], Resp::bulk("0"));
-    assert_eq!(c.cmd(&["SCAN", "18446744073709551615"]).items()[0], Resp::bulk("0"));
+    assert_eq!(
+        c.cmd(&["SCAN", "18446744073709551615"]).items()[0],
+        Resp::bulk("0")
+    );
 }
 
 #[test]
@@ -142,16 +182,29 @@ fn scan_returns_every_key_present_for_the_whole_iteration_while_keys_are_added()
         }
         assert!(calls < 100_000, "SCAN never finished");
     }
-    let missing: Vec<usize> = (0..N).filter(|i| !seen.contains(&format!("k:{i}"))).collect();
-    assert!(missing.is_empty(), "{} keys never returned, e.g. k:{}", missing.len(), missing[0]);
+    let missing: Vec<usize> = (0..N)
+        .filter(|i| !seen.contains(&format!("k:{i}")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} keys never returned, e.g. k:{}",
+        missing.len(),
+        missing[0]
+    );
 }
 
 #[test]
 fn rename_and_renamenx_move_the_value_and_ttl() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
-    assert_eq!(c.cmd(&["RENAME", "nokey", "x"]), Resp::err("ERR no such key"));
-    assert_eq!(c.cmd(&["RENAMENX", "nokey", "x"]), Resp::err("ERR no such key"));
+    assert_eq!(
+        c.cmd(&["RENAME", "nokey", "x"]),
+        Resp::err("ERR no such key")
+    );
+    assert_eq!(
+        c.cmd(&["RENAMENX", "nokey", "x"]),
+        Resp::err("ERR no such key")
+    );
     c.cmd(&["SET", "a", "1", "EX", "100"]);
     assert_eq!(c.cmd(&["RENAME", "a", "b"]), Resp::ok());
     assert_eq!(c.cmd(&["EXISTS", "a"]), int(0));
@@ -175,15 +228,31 @@ fn move_transfers_a_key_to_another_db_only_if_absent_there() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
     c.cmd(&["SET", "k", "v"]);
-    assert_eq!(c.cmd(&["MOVE", "k", "0"]), Resp::err("ERR source and destination objects are the same"));
-    assert_eq!(c.cmd(&["MOVE", "k", "16"]), Resp::err("ERR DB index is out of range"));
-    assert_eq!(c.cmd(&["MOVE", "k", "-1"]), Resp::err("ERR DB index is out of range"));
-    assert_eq!(c.cmd(&["MOVE", "k", "abc"]), Resp::err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        c.cmd(&["MOVE", "k", "0"]),
+        Resp::err("ERR source and destination objects are the same")
+    );
+    assert_eq!(
+        c.cmd(&["MOVE", "k", "16"]),
+        Resp::err("ERR DB index is out of range")
+    );
+    assert_eq!(
+        c.cmd(&["MOVE", "k", "-1"]),
+        Resp::err("ERR DB index is out of range")
+    );
+    assert_eq!(
+        c.cmd(&["MOVE", "k", "abc"]),
+        Resp::err("ERR value is not an integer or out of range")
+    );
     assert_eq!(c.cmd(&["MOVE", "nokey", "1"]), int(0));
     assert_eq!(c.cmd(&["MOVE", "k", "1"]), int(1));
     assert_eq!(c.cmd(&["EXISTS", "k"]), int(0));
     c.cmd(&["SET", "k", "v0"]);
-    assert_eq!(c.cmd(&["MOVE", "k", "1"]), int(0), "the target db already has it");
+    assert_eq!(
+        c.cmd(&["MOVE", "k", "1"]),
+        int(0),
+        "the target db already has it"
+    );
     assert_eq!(c.cmd(&["SELECT", "1"]), Resp::ok());
     assert_eq!(c.cmd(&["GET", "k"]), Resp::bulk("v"));
 }
@@ -194,10 +263,22 @@ fn copy_duplicates_a_key_with_db_and_replace() {
     let mut c = srv.client();
     c.cmd(&["SET", "a", "1", "EX", "100"]);
     c.cmd(&["SET", "b", "2"]);
-    assert_eq!(c.cmd(&["COPY", "a", "a"]), Resp::err("ERR source and destination objects are the same"));
-    assert_eq!(c.cmd(&["COPY", "a", "d", "DB", "16"]), Resp::err("ERR DB index is out of range"));
-    assert_eq!(c.cmd(&["COPY", "a", "d", "DB", "abc"]), Resp::err("ERR value is not an integer or out of range"));
-    assert_eq!(c.cmd(&["COPY", "a", "d", "FOO"]), Resp::err("ERR syntax error"));
+    assert_eq!(
+        c.cmd(&["COPY", "a", "a"]),
+        Resp::err("ERR source and destination objects are the same")
+    );
+    assert_eq!(
+        c.cmd(&["COPY", "a", "d", "DB", "16"]),
+        Resp::err("ERR DB index is out of range")
+    );
+    assert_eq!(
+        c.cmd(&["COPY", "a", "d", "DB", "abc"]),
+        Resp::err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        c.cmd(&["COPY", "a", "d", "FOO"]),
+        Resp::err("ERR syntax error")
+    );
     assert_eq!(c.cmd(&["COPY", "nokey", "d"]), int(0));
     assert_eq!(c.cmd(&["COPY", "a", "b"]), int(0));
     assert_eq!(c.cmd(&["GET", "b"]), Resp::bulk("2"));
@@ -226,9 +307,18 @@ fn swapdb_exchanges_databases_for_every_client() {
     assert_eq!(c.cmd(&["GET", "in1"]), Resp::bulk("y"));
     assert_eq!(other.cmd(&["GET", "in0"]), Resp::bulk("x"));
     assert_eq!(c.cmd(&["SWAPDB", "0", "0"]), Resp::ok());
-    assert_eq!(c.cmd(&["SWAPDB", "0", "16"]), Resp::err("ERR DB index is out of range"));
-    assert_eq!(c.cmd(&["SWAPDB", "a", "1"]), Resp::err("ERR invalid first DB index"));
-    assert_eq!(c.cmd(&["SWAPDB", "0", "b"]), Resp::err("ERR invalid second DB index"));
+    assert_eq!(
+        c.cmd(&["SWAPDB", "0", "16"]),
+        Resp::err("ERR DB index is out of range")
+    );
+    assert_eq!(
+        c.cmd(&["SWAPDB", "a", "1"]),
+        Resp::err("ERR invalid first DB index")
+    );
+    assert_eq!(
+        c.cmd(&["SWAPDB", "0", "b"]),
+        Resp::err("ERR invalid second DB index")
+    );
 }
 
 #[test]
@@ -251,8 +341,14 @@ fn flushdb_empties_one_db_and_flushall_every_db() {
     assert_eq!(c.cmd(&["DBSIZE"]), int(0));
     c.cmd(&["SELECT", "5"]);
     assert_eq!(c.cmd(&["DBSIZE"]), int(0));
-    assert_eq!(c.cmd(&["SELECT", "16"]), Resp::err("ERR DB index is out of range"));
-    assert_eq!(c.cmd(&["SELECT", "abc"]), Resp::err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        c.cmd(&["SELECT", "16"]),
+        Resp::err("ERR DB index is out of range")
+    );
+    assert_eq!(
+        c.cmd(&["SELECT", "abc"]),
+        Resp::err("ERR value is not an integer or out of range")
+    );
 }
 
 #[test]
@@ -274,6 +370,13 @@ fn randomkey_dbsize_and_type() {
         assert!(k == "only" || k.starts_with('k'), "{k}");
         seen.insert(k);
     }
-    assert!(seen.len() > 10, "RANDOMKEY is not random: {} distinct keys", seen.len());
-    assert_eq!(c.cmd(&["DBSIZE", "x"]), Resp::err("ERR wrong number of arguments for 'dbsize' command"));
+    assert!(
+        seen.len() > 10,
+        "RANDOMKEY is not random: {} distinct keys",
+        seen.len()
+    );
+    assert_eq!(
+        c.cmd(&["DBSIZE", "x"]),
+        Resp::err("ERR wrong number of arguments for 'dbsize' command")
+    );
 }

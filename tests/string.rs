@@ -15,7 +15,10 @@ fn int(n: i64) -> Resp {
 /// TTL rounds to the nearest second, so a slow round trip may show one less.
 fn assert_ttl_near(c: &mut common::Client, key: &str, secs: i64) {
     let ttl = c.cmd(&["TTL", key]).int();
-    assert!((secs - 1..=secs).contains(&ttl), "TTL {key} = {ttl}, expected about {secs}");
+    assert!(
+        (secs - 1..=secs).contains(&ttl),
+        "TTL {key} = {ttl}, expected about {secs}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -62,7 +65,10 @@ fn set_ex_px_exat_pxat_set_the_ttl_and_plain_set_clears_it() {
     assert!((90_000..=100_000).contains(&pttl), "{pttl}");
     assert_eq!(c.cmd(&["SET", "k", "v", "EXAT", "4102444800"]), Resp::ok()); // 2100-01-01
     assert_eq!(c.cmd(&["EXPIRETIME", "k"]), int(4_102_444_800));
-    assert_eq!(c.cmd(&["SET", "k", "v", "PXAT", "4102444800123"]), Resp::ok());
+    assert_eq!(
+        c.cmd(&["SET", "k", "v", "PXAT", "4102444800123"]),
+        Resp::ok()
+    );
     assert_eq!(c.cmd(&["PEXPIRETIME", "k"]), int(4_102_444_800_123));
     assert_eq!(c.cmd(&["SET", "k", "v2", "KEEPTTL"]), Resp::ok());
     assert_eq!(c.cmd(&["PEXPIRETIME", "k"]), int(4_102_444_800_123));
@@ -104,9 +110,19 @@ fn set_option_errors_match_redis() {
     }
     assert_eq!(c.cmd(&["SET", "k", "v", "EX", "abc"]), not_int);
     assert_eq!(c.cmd(&["SET", "k", "v", "PX", "1.5"]), not_int);
-    assert_eq!(c.cmd(&["EXISTS", "k"]), int(0), "a failed SET must not write");
-    assert_eq!(c.cmd(&["SETEX", "k", "0", "v"]), Resp::err("ERR invalid expire time in 'setex' command"));
-    assert_eq!(c.cmd(&["PSETEX", "k", "-5", "v"]), Resp::err("ERR invalid expire time in 'psetex' command"));
+    assert_eq!(
+        c.cmd(&["EXISTS", "k"]),
+        int(0),
+        "a failed SET must not write"
+    );
+    assert_eq!(
+        c.cmd(&["SETEX", "k", "0", "v"]),
+        Resp::err("ERR invalid expire time in 'setex' command")
+    );
+    assert_eq!(
+        c.cmd(&["PSETEX", "k", "-5", "v"]),
+        Resp::err("ERR invalid expire time in 'psetex' command")
+    );
     assert_eq!(c.cmd(&["SETEX", "k", "abc", "v"]), not_int);
     assert_eq!(c.cmd(&["SETEX", "k", "100", "v"]), Resp::ok());
     assert_ttl_near(&mut c, "k", 100);
@@ -126,7 +142,10 @@ fn getex_changes_or_removes_the_ttl() {
     assert_eq!(c.cmd(&["TTL", "k"]), int(-1));
     assert_eq!(c.cmd(&["GETEX", "k", "EX", "100"]), Resp::bulk("v"));
     assert_ttl_near(&mut c, "k", 100);
-    assert_eq!(c.cmd(&["GETEX", "k", "PXAT", "4102444800000"]), Resp::bulk("v"));
+    assert_eq!(
+        c.cmd(&["GETEX", "k", "PXAT", "4102444800000"]),
+        Resp::bulk("v")
+    );
     assert_eq!(c.cmd(&["EXPIRETIME", "k"]), int(4_102_444_800));
     assert_eq!(c.cmd(&["GETEX", "k", "PERSIST"]), Resp::bulk("v"));
     assert_eq!(c.cmd(&["TTL", "k"]), int(-1));
@@ -135,7 +154,10 @@ fn getex_changes_or_removes_the_ttl() {
     assert_eq!(c.cmd(&["GETEX", "k", "PERSIST", "EX", "10"]), syntax);
     assert_eq!(c.cmd(&["GETEX", "k", "FOO"]), syntax);
     assert_eq!(c.cmd(&["GETEX", "k", "EX"]), syntax);
-    assert_eq!(c.cmd(&["GETEX", "k", "EX", "0"]), Resp::err("ERR invalid expire time in 'getex' command"));
+    assert_eq!(
+        c.cmd(&["GETEX", "k", "EX", "0"]),
+        Resp::err("ERR invalid expire time in 'getex' command")
+    );
     // an absolute time in the past deletes the key but still returns the value
     assert_eq!(c.cmd(&["GETEX", "k", "EXAT", "1"]), Resp::bulk("v"));
     assert_eq!(c.cmd(&["EXISTS", "k"]), int(0));
@@ -150,7 +172,11 @@ fn getdel_and_getset_return_the_old_value() {
     assert_eq!(c.cmd(&["GETSET", "k", "b"]), Resp::bulk("a"));
     c.cmd(&["EXPIRE", "k", "100"]);
     assert_eq!(c.cmd(&["GETSET", "k", "c"]), Resp::bulk("b"));
-    assert_eq!(c.cmd(&["TTL", "k"]), int(-1), "GETSET drops the TTL like SET");
+    assert_eq!(
+        c.cmd(&["TTL", "k"]),
+        int(-1),
+        "GETSET drops the TTL like SET"
+    );
     assert_eq!(c.cmd(&["GETDEL", "k"]), Resp::bulk("c"));
     assert_eq!(c.cmd(&["EXISTS", "k"]), int(0));
 }
@@ -160,14 +186,26 @@ fn mset_sets_all_and_msetnx_sets_none_if_one_exists() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
     assert_eq!(c.cmd(&["MSET", "a", "1", "b", "2", "a", "3"]), Resp::ok());
-    assert_eq!(c.cmd(&["MGET", "a", "b", "nope"]), Resp::arr(vec![Resp::bulk("3"), Resp::bulk("2"), Resp::nil()]));
+    assert_eq!(
+        c.cmd(&["MGET", "a", "b", "nope"]),
+        Resp::arr(vec![Resp::bulk("3"), Resp::bulk("2"), Resp::nil()])
+    );
     assert_eq!(c.cmd(&["MSETNX", "b", "9", "c", "9"]), int(0));
     assert_eq!(c.cmd(&["EXISTS", "c"]), int(0));
     assert_eq!(c.cmd(&["MSETNX", "c", "4", "d", "5"]), int(1));
     assert_eq!(c.cmd(&["MGET", "c", "d"]), Resp::bulks(&["4", "5"]));
-    assert_eq!(c.cmd(&["MSET", "a"]), Resp::err("ERR wrong number of arguments for 'mset' command"));
-    assert_eq!(c.cmd(&["MSET", "a", "1", "b"]), Resp::err("ERR wrong number of arguments for 'mset' command"));
-    assert_eq!(c.cmd(&["MSETNX", "a", "1", "b"]), Resp::err("ERR wrong number of arguments for 'msetnx' command"));
+    assert_eq!(
+        c.cmd(&["MSET", "a"]),
+        Resp::err("ERR wrong number of arguments for 'mset' command")
+    );
+    assert_eq!(
+        c.cmd(&["MSET", "a", "1", "b"]),
+        Resp::err("ERR wrong number of arguments for 'mset' command")
+    );
+    assert_eq!(
+        c.cmd(&["MSETNX", "a", "1", "b"]),
+        Resp::err("ERR wrong number of arguments for 'msetnx' command")
+    );
 }
 
 #[test]
@@ -178,7 +216,10 @@ fn append_creates_and_extends_strings_and_keeps_the_ttl() {
     assert_eq!(c.cmd(&["APPEND", "k", ""]), int(3));
     c.cmd(&["EXPIRE", "k", "100"]);
     assert_eq!(c.cmd_bytes(&[b"APPEND", b"k", b"\x00\xff"]), int(5));
-    assert_eq!(c.cmd(&["GET", "k"]), Resp::Bulk(Some(b"abc\x00\xff".to_vec())));
+    assert_eq!(
+        c.cmd(&["GET", "k"]),
+        Resp::Bulk(Some(b"abc\x00\xff".to_vec()))
+    );
     assert_ttl_near(&mut c, "k", 100);
     c.cmd(&["SET", "n", "12"]);
     assert_eq!(c.cmd(&["APPEND", "n", "34"]), int(4));
@@ -194,19 +235,35 @@ fn setrange_pads_with_zero_bytes_and_checks_its_limits() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
     assert_eq!(c.cmd(&["SETRANGE", "k", "5", "ab"]), int(7));
-    assert_eq!(c.cmd(&["GET", "k"]), Resp::Bulk(Some(b"\0\0\0\0\0ab".to_vec())));
+    assert_eq!(
+        c.cmd(&["GET", "k"]),
+        Resp::Bulk(Some(b"\0\0\0\0\0ab".to_vec()))
+    );
     assert_eq!(c.cmd(&["SETRANGE", "k", "0", "xyz"]), int(7));
-    assert_eq!(c.cmd(&["GET", "k"]), Resp::Bulk(Some(b"xyz\0\0ab".to_vec())));
+    assert_eq!(
+        c.cmd(&["GET", "k"]),
+        Resp::Bulk(Some(b"xyz\0\0ab".to_vec()))
+    );
     // an empty value on a missing key creates nothing
     assert_eq!(c.cmd(&["SETRANGE", "none", "10", ""]), int(0));
     assert_eq!(c.cmd(&["EXISTS", "none"]), int(0));
-    assert_eq!(c.cmd(&["SETRANGE", "k", "100", ""]), int(7), "an empty value does not pad");
-    assert_eq!(c.cmd(&["SETRANGE", "k", "-1", "x"]), Resp::err("ERR offset is out of range"));
+    assert_eq!(
+        c.cmd(&["SETRANGE", "k", "100", ""]),
+        int(7),
+        "an empty value does not pad"
+    );
+    assert_eq!(
+        c.cmd(&["SETRANGE", "k", "-1", "x"]),
+        Resp::err("ERR offset is out of range")
+    );
     assert_eq!(
         c.cmd(&["SETRANGE", "k", "536870912", "x"]),
         Resp::err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
     );
-    assert_eq!(c.cmd(&["SETRANGE", "k", "abc", "x"]), Resp::err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        c.cmd(&["SETRANGE", "k", "abc", "x"]),
+        Resp::err("ERR value is not an integer or out of range")
+    );
     c.cmd(&["SET", "n", "10"]);
     assert_eq!(c.cmd(&["SETRANGE", "n", "0", "2"]), int(2));
     assert_eq!(c.cmd(&["GET", "n"]), Resp::bulk("20"));
@@ -231,10 +288,17 @@ fn getrange_clamps_indexes_like_redis_7_0() {
         ("-9223372036854775808", "2", "Hel"),
     ];
     for (start, end, want) in cases {
-        assert_eq!(c.cmd(&["GETRANGE", "s", start, end]), Resp::bulk(want), "GETRANGE s {start} {end}");
+        assert_eq!(
+            c.cmd(&["GETRANGE", "s", start, end]),
+            Resp::bulk(want),
+            "GETRANGE s {start} {end}"
+        );
     }
     assert_eq!(c.cmd(&["SUBSTR", "s", "1", "3"]), Resp::bulk("ell"));
-    assert_eq!(c.cmd(&["GETRANGE", "s", "a", "1"]), Resp::err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        c.cmd(&["GETRANGE", "s", "a", "1"]),
+        Resp::err("ERR value is not an integer or out of range")
+    );
     c.cmd(&["SET", "n", "12345"]); // int encoded: ranges work on its digits
     assert_eq!(c.cmd(&["GETRANGE", "n", "1", "-2"]), Resp::bulk("234"));
     assert_eq!(c.cmd(&["STRLEN", "n"]), int(5));
@@ -258,10 +322,19 @@ fn incr_family_counts_and_reports_overflow() {
     assert_eq!(c.cmd(&["INCR", "n"]), overflow);
     c.cmd(&["SET", "n", "-9223372036854775808"]);
     assert_eq!(c.cmd(&["DECR", "n"]), overflow);
-    assert_eq!(c.cmd(&["DECRBY", "n", "-9223372036854775808"]), Resp::err("ERR decrement would overflow"));
+    assert_eq!(
+        c.cmd(&["DECRBY", "n", "-9223372036854775808"]),
+        Resp::err("ERR decrement would overflow")
+    );
     c.cmd(&["SET", "n", "0"]);
-    assert_eq!(c.cmd(&["DECRBY", "n", "-9223372036854775808"]), Resp::err("ERR decrement would overflow"));
-    assert_eq!(c.cmd(&["INCRBY", "n", "-9223372036854775808"]), int(i64::MIN));
+    assert_eq!(
+        c.cmd(&["DECRBY", "n", "-9223372036854775808"]),
+        Resp::err("ERR decrement would overflow")
+    );
+    assert_eq!(
+        c.cmd(&["INCRBY", "n", "-9223372036854775808"]),
+        int(i64::MIN)
+    );
     assert_eq!(c.cmd(&["GET", "n"]), Resp::bulk("-9223372036854775808"));
 }
 
@@ -270,10 +343,24 @@ fn incr_rejects_values_that_are_not_canonical_integers() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
     let not_int = Resp::err("ERR value is not an integer or out of range");
-    for v in ["010", "+1", " 1", "1 ", "1.5", "abc", "", "9223372036854775808", "-0"] {
+    for v in [
+        "010",
+        "+1",
+        " 1",
+        "1 ",
+        "1.5",
+        "abc",
+        "",
+        "9223372036854775808",
+        "-0",
+    ] {
         c.cmd(&["SET", "n", v]);
         assert_eq!(c.cmd(&["INCR", "n"]), not_int, "INCR on {v:?}");
-        assert_eq!(c.cmd(&["GET", "n"]), Resp::bulk(v), "a failed INCR must not write");
+        assert_eq!(
+            c.cmd(&["GET", "n"]),
+            Resp::bulk(v),
+            "a failed INCR must not write"
+        );
     }
     c.cmd(&["SET", "n", "1"]);
     for by in ["1.5", "abc", "9223372036854775808", ""] {
@@ -301,20 +388,34 @@ fn incrbyfloat_formats_results_like_redis_long_doubles() {
         ("0.00001", "1", "1.00001"),
         ("-1", "0.9", "-0.1"),
         ("1", "1.0", "2"),
-        ("0", "123456789012345678901234567890", "123456789012345678899921813504"),
+        (
+            "0",
+            "123456789012345678901234567890",
+            "123456789012345678899921813504",
+        ),
         ("0", "-0", "0"),
     ];
     for (start, by, want) in cases {
         c.cmd(&["SET", "f", start]);
-        assert_eq!(c.cmd(&["INCRBYFLOAT", "f", by]), Resp::bulk(want), "{start} + {by}");
+        assert_eq!(
+            c.cmd(&["INCRBYFLOAT", "f", by]),
+            Resp::bulk(want),
+            "{start} + {by}"
+        );
         assert_eq!(c.cmd(&["GET", "f"]), Resp::bulk(want));
     }
     // long double range: beyond what a double can hold
     c.cmd(&["SET", "f", "1"]);
     let huge = "179769313486231569995921046774104434048386446944329178485314420765176628523124396354701868608387085564428793419425520689308708363451136055357897278026477617073498977686288394835618163294045594434929537447290627480669417384648879122776218333598953852832103282504751611691208117720159985926376802466863339536384";
-    assert_eq!(c.cmd(&["INCRBYFLOAT", "f", "1.7976931348623157e308"]), Resp::bulk(huge));
+    assert_eq!(
+        c.cmd(&["INCRBYFLOAT", "f", "1.7976931348623157e308"]),
+        Resp::bulk(huge)
+    );
     let twice = "359538626972463139991842093548208868096772893888658356970628841530353257046248792709403737216774171128857586838851041378617416726902272110715794556052955234146997955372576789671236326588091188869859074894581254961338834769297758245552436667197907705664206565009503223382416235440319971852753604933726679072768";
-    assert_eq!(c.cmd(&["INCRBYFLOAT", "f", "1.7976931348623157e308"]), Resp::bulk(twice));
+    assert_eq!(
+        c.cmd(&["INCRBYFLOAT", "f", "1.7976931348623157e308"]),
+        Resp::bulk(twice)
+    );
     assert_eq!(c.cmd(&["INCRBYFLOAT", "new", "5"]), Resp::bulk("5"));
 }
 
@@ -328,7 +429,10 @@ fn incrbyfloat_errors_match_redis() {
     c.cmd(&["SET", "f", "1"]);
     assert_eq!(c.cmd(&["INCRBYFLOAT", "f", "abc"]), not_float);
     assert_eq!(c.cmd(&["INCRBYFLOAT", "f", " 1"]), not_float);
-    assert_eq!(c.cmd(&["INCRBYFLOAT", "f", "inf"]), Resp::err("ERR increment would produce NaN or Infinity"));
+    assert_eq!(
+        c.cmd(&["INCRBYFLOAT", "f", "inf"]),
+        Resp::err("ERR increment would produce NaN or Infinity")
+    );
     assert_eq!(c.cmd(&["GET", "f"]), Resp::bulk("1"));
 }
 
@@ -348,8 +452,14 @@ fn lcs_returns_the_string_or_its_length() {
         c.cmd(&["LCS", "key1", "key2", "LEN", "IDX"]),
         Resp::err("ERR If you want both the length and indexes, please just use IDX.")
     );
-    assert_eq!(c.cmd(&["LCS", "key1", "key2", "FOO"]), Resp::err("ERR syntax error"));
-    assert_eq!(c.cmd(&["LCS", "key1", "key2", "MINMATCHLEN"]), Resp::err("ERR syntax error"));
+    assert_eq!(
+        c.cmd(&["LCS", "key1", "key2", "FOO"]),
+        Resp::err("ERR syntax error")
+    );
+    assert_eq!(
+        c.cmd(&["LCS", "key1", "key2", "MINMATCHLEN"]),
+        Resp::err("ERR syntax error")
+    );
 }
 
 #[test]
@@ -370,7 +480,10 @@ fn lcs_idx_lists_matches_with_minmatchlen_and_withmatchlen() {
         c.raw(b"LCS key1 key2 MINMATCHLEN -5 IDX\r\n"),
         b"*4\r\n$7\r\nmatches\r\n*2\r\n*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n*2\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n$3\r\nlen\r\n:6\r\n"
     );
-    assert_eq!(c.raw(b"LCS nokey nokey2 IDX\r\n"), b"*4\r\n$7\r\nmatches\r\n*0\r\n$3\r\nlen\r\n:0\r\n");
+    assert_eq!(
+        c.raw(b"LCS nokey nokey2 IDX\r\n"),
+        b"*4\r\n$7\r\nmatches\r\n*0\r\n$3\r\nlen\r\n:0\r\n"
+    );
     // RESP3: a map
     c.cmd(&["HELLO", "3"]);
     assert_eq!(
@@ -422,9 +535,19 @@ fn small_integers_are_shared_objects() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
     // 0..9999 are shared: OBJECT REFCOUNT shows INT_MAX for them
-    for (v, rc) in [("100", 2_147_483_647), ("0", 2_147_483_647), ("9999", 2_147_483_647), ("10000", 1), ("-1", 1)] {
+    for (v, rc) in [
+        ("100", 2_147_483_647),
+        ("0", 2_147_483_647),
+        ("9999", 2_147_483_647),
+        ("10000", 1),
+        ("-1", 1),
+    ] {
         c.cmd(&["SET", "k", v]);
-        assert_eq!(c.cmd(&["OBJECT", "REFCOUNT", "k"]), int(rc), "refcount of {v}");
+        assert_eq!(
+            c.cmd(&["OBJECT", "REFCOUNT", "k"]),
+            int(rc),
+            "refcount of {v}"
+        );
     }
     c.cmd(&["SET", "k", "122"]);
     c.cmd(&["INCR", "k"]);

@@ -71,7 +71,10 @@ fn apply(
             _ => {}
         }
     }
-    if changed.iter().any(|n| matches!(*n, "port" | "bind" | "unixsocket" | "tls-port")) {
+    if changed
+        .iter()
+        .any(|n| matches!(*n, "port" | "bind" | "unixsocket" | "tls-port"))
+    {
         cx.srv.update_proc_title();
     }
     Ok(())

@@ -25,7 +25,6 @@ pub mod server;
 pub mod string;
 
 use bytes::Bytes;
-use std::time::Instant;
 
 use crate::db::Db;
 use crate::errors::{CmdError, CmdResult};
@@ -102,7 +101,7 @@ impl Ctx<'_> {
 pub fn process_command(srv: &mut Server, c: &mut Client) {
     // One clock read per command serves both the cached time (expiry) and
     // the command's duration (stats).
-    let start = Instant::now();
+    let start = crate::server::mono_ns();
     srv.now_ms = srv.unix_ms_at(start);
     srv.unixtime = srv.now_ms / 1000;
     let Some(id) = srv.commands.lookup(&c.argv) else {
@@ -224,7 +223,8 @@ fn should_reply(c: &Client) -> bool {
 
 /// Run a command's handler (Redis' call()): time it, count it, turn an Err
 /// into the error reply.
-pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: Instant) {
+/// `start` is the command's start in `mono_ns` time.
+pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     let handler = srv.commands.get(id).handler;
     // CLIENT REPLY SKIP applies to the command after it.
     if c.flags & flags::REPLY_SKIP_NEXT != 0 {
@@ -237,7 +237,7 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: Instant) {
         let mut cx = Ctx { srv, c, cmd: id };
         handler(&mut cx)
     };
-    let usec = start.elapsed().as_micros() as u64;
+    let usec = crate::server::mono_ns().saturating_sub(start) / 1000;
     let failed = res.is_err();
     if let Err(e) = res {
         let text = e.text();

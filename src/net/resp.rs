@@ -140,6 +140,26 @@ impl Parser {
         } else {
             nl
         };
+        let plain = !buf[..end]
+            .iter()
+            .any(|&c| matches!(c, b'"' | b'\'' | 0 | 0x0b | 0x0c));
+        if plain {
+            // No quoting: the arguments are slices of the line (no copies).
+            let line = buf.split_to(nl + 1).freeze();
+            let mut i = 0;
+            while i < end {
+                if is_space(line[i]) {
+                    i += 1;
+                    continue;
+                }
+                let start = i;
+                while i < end && !is_space(line[i]) {
+                    i += 1;
+                }
+                self.argv.push(line.slice(start..i));
+            }
+            return Ok(Parsed::Command);
+        }
         let args = split_args(&buf[..end]).ok_or(ProtoError::UnbalancedQuotes)?;
         buf.advance(nl + 1);
         self.argv.extend(args.into_iter().map(Bytes::from));
@@ -231,7 +251,8 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
         while i < line.len() && is_space(line[i]) {
             i += 1;
         }
-        if i >= line.len() {
+        // A NUL ends the input: sdssplitargs works on C strings.
+        if i >= line.len() || line[i] == 0 {
             return Some(out);
         }
         let mut cur = Vec::new();
