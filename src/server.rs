@@ -503,7 +503,9 @@ impl Server {
         }
         // The arguments are gone, so the buffer is ours alone again: move an
         // empty view back to the start of its allocation (no copy, no alloc).
-        if c.qbuf.is_empty() && c.qbuf.capacity() > 0 {
+        // (A view that ended exactly at the end of its allocation has
+        // capacity 0; reserve reclaims that too.)
+        if c.qbuf.is_empty() && !closed {
             c.qbuf.reserve(PROTO_IOBUF_LEN);
         }
         let has_output = c.has_pending_output();
