@@ -263,7 +263,8 @@ fn populate(cx: &mut Ctx) -> CmdResult {
     };
     let lru = cx.srv.lruclock;
     let db = cx.c.db;
-    cx.srv.dbs[db].keys.expand(count);
+    // A count too big to pre-size for just grows the table as keys arrive.
+    let _ = cx.srv.dbs[db].keys.try_expand(count);
     let mut key = Vec::with_capacity(prefix.len() + 21);
     let mut val = Vec::with_capacity(32);
     for j in 0..count {

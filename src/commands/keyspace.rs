@@ -142,7 +142,7 @@ pub fn scan(cx: &mut Ctx) -> CmdResult {
     let o = parse_scan_opts(cx, 2, true)?;
     let db = &mut cx.srv.dbs[cx.c.db];
     let mut keys: Vec<Vec<u8>> = Vec::new();
-    let mut max_iter = o.count * 10;
+    let mut max_iter = o.count.saturating_mul(10);
     loop {
         cursor = db
             .keys

@@ -409,6 +409,34 @@ mod tests {
     }
 
     #[test]
+    fn random_bytes_never_panic_and_always_make_progress() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        // Biased towards protocol characters so the parser gets deep.
+        let alphabet = b"*$\r\n0123456789-+ \"'\\xabc\0";
+        for _ in 0..20_000 {
+            let len = (next() % 64) as usize;
+            let input: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let mut buf = BytesMut::from(&input[..]);
+            let mut p = Parser::new();
+            for _ in 0..100 {
+                let before = buf.len();
+                match p.parse(&mut buf, &lim()) {
+                    Ok(Parsed::Command) => assert!(buf.len() < before || before == 0),
+                    Ok(Parsed::Incomplete) | Err(_) => break,
+                }
+            }
+        }
+    }
+
+    #[test]
     fn unauthenticated_clients_get_small_limits() {
         let l = Limits {
             auth_required: true,
