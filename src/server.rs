@@ -74,6 +74,8 @@ pub struct Server {
     pub pause_until_ms: i64,
     pub pause_write_only: bool,
     pub loading: bool,
+    /// State of `rand01` (LFU counter increments).
+    rng: u64,
     /// Wall-clock ms at monotonic time `clock_base_ns` (see `unix_ms_at`).
     clock_base_ns: u64,
     clock_base_ms: i64,
@@ -128,6 +130,7 @@ impl Server {
             pause_until_ms: 0,
             pause_write_only: false,
             loading: false,
+            rng: (now as u64) | 1,
             clock_base_ns: mono_ns(),
             clock_base_ms: now,
             replid: random_hex(40),
@@ -670,6 +673,41 @@ impl Server {
         }
     }
 
+    /// What an access writes into a value's LRU/LFU field; computed before
+    /// the value is borrowed.
+    pub fn access_stamp(&mut self) -> AccessStamp {
+        let lfu = self.cfg.maxmemory_policy.is_lfu();
+        AccessStamp {
+            lfu,
+            lruclock: self.lruclock,
+            unix_secs: self.unixtime,
+            lfu_cfg: (
+                self.cfg.lfu_log_factor as i64,
+                self.cfg.lfu_decay_time as i64,
+            ),
+            rand01: if lfu { self.rand01() } else { 0.0 },
+        }
+    }
+
+    /// The LRU/LFU field of a value created now.
+    pub fn new_lru_field(&self) -> u32 {
+        crate::db::lru::initial(
+            self.cfg.maxmemory_policy.is_lfu(),
+            self.lruclock,
+            self.unixtime,
+        )
+    }
+
+    /// A uniform sample in [0, 1) from a small xorshift generator.
+    pub fn rand01(&mut self) -> f64 {
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng = x;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     /// Clients holding a command back (counted in INFO blocked_clients, as
     /// Redis counts postponed clients).
     pub fn postponed_count(&self) -> usize {
@@ -777,6 +815,30 @@ fn set_keepalive(s: &mio::net::TcpStream, secs: u32) {
     let _ = setsockopt(s, sockopt::TcpKeepIdle, &secs);
     let _ = setsockopt(s, sockopt::TcpKeepInterval, &(secs / 3).max(1));
     let _ = setsockopt(s, sockopt::TcpKeepCount, &3);
+}
+
+/// An access' effect on a value's LRU/LFU field (see `db::lru`).
+#[derive(Clone, Copy)]
+pub struct AccessStamp {
+    lfu: bool,
+    lruclock: u32,
+    unix_secs: i64,
+    lfu_cfg: (i64, i64),
+    rand01: f64,
+}
+
+impl AccessStamp {
+    #[inline]
+    pub fn apply(self, field: u32) -> u32 {
+        crate::db::lru::touched(
+            field,
+            self.lfu,
+            self.lruclock,
+            self.unix_secs,
+            self.lfu_cfg,
+            self.rand01,
+        )
+    }
 }
 
 /// Monotonic time in ns (CLOCK_MONOTONIC through the vDSO): the cheapest

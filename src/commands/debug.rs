@@ -261,7 +261,7 @@ fn populate(cx: &mut Ctx) -> CmdResult {
     } else {
         b"key".to_vec()
     };
-    let lru = cx.srv.lruclock;
+    let lru = cx.srv.new_lru_field();
     let db = cx.c.db;
     // A count too big to pre-size for just grows the table as keys arrive.
     let _ = cx.srv.dbs[db].keys.try_expand(count);

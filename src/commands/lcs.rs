@@ -49,7 +49,10 @@ pub fn lcs(cx: &mut Ctx) -> CmdResult {
     }
     let (alen, blen) = (a.len(), b.len());
     let cells = (alen as u64 + 1) * (blen as u64 + 1);
-    if cells.checked_mul(4).is_none_or(|bytes| bytes > cx.srv.cfg.proto_max_bulk_len as u64) {
+    if cells
+        .checked_mul(4)
+        .is_none_or(|bytes| bytes > cx.srv.cfg.proto_max_bulk_len as u64)
+    {
         return Err(CmdError::msg(
             "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
         ));

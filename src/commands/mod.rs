@@ -274,9 +274,9 @@ impl Ctx<'_> {
         if crate::db::expire::expire_if_needed(self.srv, db, key) {
             return None;
         }
-        let lru = self.srv.lruclock;
+        let stamp = self.srv.access_stamp();
         let o = self.srv.dbs[db].keys.get_mut(key)?;
-        o.lru = lru;
+        o.lru = stamp.apply(o.lru);
         Some(o)
     }
 
@@ -287,11 +287,12 @@ impl Ctx<'_> {
             && self.srv.dbs[db].keys.contains_key(key)
     }
 
-    /// A new object stamped with the current LRU clock.
+    /// A new object stamped with the current LRU clock (or a fresh LFU
+    /// counter under an LFU policy).
     pub fn obj(&self, val: Value) -> Obj {
         Obj {
             val,
-            lru: self.srv.lruclock,
+            lru: self.srv.new_lru_field(),
         }
     }
 
@@ -328,12 +329,12 @@ pub fn lookup_read_flags<'a>(
         srv.stats.keyspace_misses += 1;
         return None;
     }
-    let lru = srv.lruclock;
+    let stamp = srv.access_stamp();
     match srv.dbs[db].keys.get_mut(key) {
         Some(o) => {
             srv.stats.keyspace_hits += 1;
             if touch {
-                o.lru = lru;
+                o.lru = stamp.apply(o.lru);
             }
             Some(o)
         }

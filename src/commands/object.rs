@@ -66,7 +66,8 @@ pub fn freq(cx: &mut Ctx) -> CmdResult {
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. {LFU_SWITCH_NOTE}"
         )));
     }
-    if let Some(f) = with_obj(cx, |o| o.lru & 0xff) {
+    let (decay, now) = (cx.srv.cfg.lfu_decay_time as i64, cx.srv.unixtime);
+    if let Some(f) = with_obj(cx, |o| crate::db::lru::lfu_decayed(o.lru, decay, now)) {
         cx.reply().int(f as i64);
     }
     Ok(())

@@ -6,6 +6,7 @@
 pub mod dict;
 pub mod digest;
 pub mod expire;
+pub mod lru;
 
 use crate::types::key::Key;
 use crate::types::value::Obj;
