@@ -117,6 +117,38 @@ pub fn hex(d: &[u8; 20]) -> String {
 mod tests {
     use super::*;
 
+    /// Vectors recorded from Redis 7.0.15 (DEBUG DIGEST / DIGEST-VALUE).
+    #[test]
+    fn digests_match_redis() {
+        use crate::types::value::{Obj, Value};
+        let mut dbs = vec![Db::new(0)];
+        dbs[0].add(
+            b"foo",
+            Obj {
+                val: Value::from_bytes(b"bar"),
+                lru: 0,
+            },
+        );
+        assert_eq!(
+            hex(&dataset_digest(&dbs)),
+            "d2ab4820c1be0580ea28efbfe8bfa1dc05bb802a"
+        );
+        let mut d = [0u8; 20];
+        object_digest(&mut d, dbs[0].keys.peek(b"foo").unwrap(), false);
+        assert_eq!(hex(&d), "68467c70ae30376e7ce005bcc8827f5ba7fd67dc");
+        dbs[0].add(
+            b"n",
+            Obj {
+                val: Value::from_bytes(b"12345"),
+                lru: 0,
+            },
+        );
+        assert_eq!(
+            hex(&dataset_digest(&dbs)),
+            "cd5a02343543db03481294f2a80f5609dd27c72b"
+        );
+    }
+
     #[test]
     fn sha1_matches_known_vectors() {
         assert_eq!(
