@@ -48,7 +48,15 @@ pub fn cron(srv: &mut Server) {
             warn!("You insist... exiting now.");
             std::process::exit(1);
         }
-        warn!("Received {name} scheduling shutdown...");
+        // Redis writes this line from the signal handler, in its own format.
+        crate::logging::raw(
+            &srv.cfg.logfile,
+            &format!(
+                "{}:signal-handler ({}) Received {name} scheduling shutdown...\n",
+                std::process::id(),
+                srv.unixtime
+            ),
+        );
         srv.shutdown_asap = true;
     }
     // Ends a CLIENT PAUSE whose time is up and wakes the postponed clients.

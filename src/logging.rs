@@ -108,6 +108,19 @@ pub fn init(logfile: &str, loglevel: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// A warning line on stdout before the logger exists (Redis logs to stdout
+/// while it is still reading its configuration).
+pub fn early_warning(text: &str) {
+    let line = format!(
+        "{}:{} {} # {}\n",
+        std::process::id(),
+        ROLE.load(Ordering::Relaxed) as char,
+        format_time(now_ms()),
+        text
+    );
+    raw("", &line);
+}
+
 /// Write raw text (the start-up banner) straight to the log target.
 pub fn raw(logfile: &str, text: &str) {
     if logfile.is_empty() {

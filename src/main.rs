@@ -63,6 +63,8 @@ fn banner(cfg: &Config) -> String {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     ferrodis::proctitle::init();
+    // Until the server is initialised Redis tags its log lines 'C'.
+    logging::set_role(b'C');
     let exe = std::fs::canonicalize(&args[0])
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| args[0].clone());
@@ -84,6 +86,9 @@ fn main() {
         .map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| std::path::PathBuf::from(f)));
     let options = (!cl.options.is_empty()).then_some(cl.options.as_str());
     let file_str = cl.config_file.as_deref();
+    if cl.config_from_stdin {
+        logging::early_warning("Reading config from stdin");
+    }
     if let Err(e) = cfg.load_server_config(file_str, cl.config_from_stdin, options, &mut Hooks) {
         match e {
             ConfigError::Fatal(text) => eprint!("{text}"),
@@ -117,6 +122,7 @@ fn main() {
             exit(1);
         }
     };
+    logging::set_role(b'M');
     if let Err(e) = srv.open_listeners() {
         warn!("{e}");
         exit(1);

@@ -243,11 +243,14 @@ impl Server {
                     self.handle_writable(slot);
                 }
                 if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    self.read_from_client(slot);
+                    // With the peer gone, read on to the EOF even after a
+                    // short read: no further event will come.
+                    let hup = ev.is_read_closed() || ev.is_error();
+                    self.read_from_client(slot, hup);
                 }
             }
             for slot in std::mem::take(&mut self.pending_reads) {
-                self.read_from_client(slot);
+                self.read_from_client(slot, false);
             }
             if Instant::now() >= self.next_cron {
                 if !self.cron_paused {
@@ -442,7 +445,7 @@ impl Server {
     }
 
     /// Read what the socket has and run every complete command in it.
-    fn read_from_client(&mut self, slot: usize) {
+    fn read_from_client(&mut self, slot: usize, hup: bool) {
         let Some(mut c) = self.clients.get_mut(slot).and_then(Option::take) else {
             return;
         };
@@ -485,7 +488,7 @@ impl Server {
                     // read that would only return EAGAIN (a syscall per
                     // request at pipeline 1). Data arriving later raises a
                     // new edge-triggered event.
-                    if n < asked {
+                    if n < asked && !hup {
                         break;
                     }
                 }

@@ -53,7 +53,7 @@ pub struct ShutdownFlags {
 /// Persistence (the final save) joins here when it lands.
 pub fn prepare_shutdown(srv: &mut Server, fl: ShutdownFlags) -> bool {
     let _ = fl;
-    info!("User requested shutdown...");
+    warn!("User requested shutdown...");
     // Flush what we can to clients still connected, as Redis does.
     srv.handle_pending_writes();
     if srv.pidfile_written {

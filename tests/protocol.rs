@@ -8,6 +8,7 @@
 //! output buffer limits) and tests/unit/protocol.tcl. Every expected byte
 //! string here is what redis-server 7.0.15 answers (see tests/common).
 
+#[macro_use]
 mod common;
 
 use common::{encode_strs, parse_reply, wait_for, Client, Resp, Server};
@@ -21,11 +22,12 @@ use std::time::Duration;
 fn assert_protocol_error(srv: &Server, input: &[u8], expected: &str) {
     let mut c = srv.client();
     let got = c.raw(input);
-    assert_eq!(
-        String::from_utf8_lossy(&got),
-        expected,
-        "reply to {:?}",
-        String::from_utf8_lossy(input)
+    let shown = &input[..input.len().min(60)];
+    assert_bytes!(
+        got,
+        expected.as_bytes(),
+        "reply to {}...",
+        shown.escape_ascii()
     );
     assert!(c.is_closed(), "connection still open after {expected:?}");
     // still serving (a server with requirepass answers NOAUTH instead of PONG)
@@ -80,35 +82,35 @@ fn harness_parses_replies_split_anywhere() {
 fn inline_commands_are_answered_with_crlf_or_bare_lf() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
-    assert_eq!(c.raw(b"PING\r\n"), b"+PONG\r\n");
-    assert_eq!(c.raw(b"ping\n"), b"+PONG\r\n");
-    assert_eq!(c.raw(b"SET k v\r\n"), b"+OK\r\n");
-    assert_eq!(c.raw(b"GET   k  \r\n"), b"$1\r\nv\r\n");
+    assert_bytes!(c.raw(b"PING\r\n"), b"+PONG\r\n");
+    assert_bytes!(c.raw(b"ping\n"), b"+PONG\r\n");
+    assert_bytes!(c.raw(b"SET k v\r\n"), b"+OK\r\n");
+    assert_bytes!(c.raw(b"GET   k  \r\n"), b"$1\r\nv\r\n");
     // empty lines are skipped without a reply
-    assert_eq!(c.raw(b"\r\n\n\r\nPING\r\n"), b"+PONG\r\n");
+    assert_bytes!(c.raw(b"\r\n\n\r\nPING\r\n"), b"+PONG\r\n");
 }
 
 #[test]
 fn inline_quotes_and_escapes_build_the_arguments() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
-    assert_eq!(c.raw(b"SET k \"a\\x41\\n\\t\\\\\\\"b\"\r\n"), b"+OK\r\n");
+    assert_bytes!(c.raw(b"SET k \"a\\x41\\n\\t\\\\\\\"b\"\r\n"), b"+OK\r\n");
     assert_eq!(c.cmd(&["GET", "k"]), Resp::bulk("aA\n\t\\\"b"));
-    assert_eq!(c.raw(b"SET k 'it\\'s'\r\n"), b"+OK\r\n");
+    assert_bytes!(c.raw(b"SET k 'it\\'s'\r\n"), b"+OK\r\n");
     assert_eq!(c.cmd(&["GET", "k"]), Resp::bulk("it's"));
     // inside single quotes only \' is an escape
-    assert_eq!(c.raw(b"SET k 'a\\nb'\r\n"), b"+OK\r\n");
+    assert_bytes!(c.raw(b"SET k 'a\\nb'\r\n"), b"+OK\r\n");
     assert_eq!(c.cmd(&["GET", "k"]), Resp::bulk("a\\nb"));
-    assert_eq!(c.raw(b"SET k \"\"\r\n"), b"+OK\r\n");
+    assert_bytes!(c.raw(b"SET k \"\"\r\n"), b"+OK\r\n");
     assert_eq!(c.cmd(&["STRLEN", "k"]), Resp::Int(0));
-    assert_eq!(c.raw(b"ECHO \"two words\"\r\n"), b"$9\r\ntwo words\r\n");
+    assert_bytes!(c.raw(b"ECHO \"two words\"\r\n"), b"$9\r\ntwo words\r\n");
 }
 
 #[test]
 fn multibulk_with_zero_or_negative_count_is_skipped() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
-    assert_eq!(c.raw(b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n"), b"+PONG\r\n");
+    assert_bytes!(c.raw(b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n"), b"+PONG\r\n");
 }
 
 #[test]
@@ -168,7 +170,7 @@ fn a_large_argument_split_over_many_writes_arrives_intact() {
 fn quit_replies_ok_then_closes() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
-    assert_eq!(c.raw(b"QUIT\r\n"), b"+OK\r\n");
+    assert_bytes!(c.raw(b"QUIT\r\n"), b"+OK\r\n");
     assert!(c.is_closed());
 }
 
@@ -296,7 +298,7 @@ fn a_nul_byte_hides_the_end_of_an_inline_request() {
     );
     let mut c = srv.client();
     c.timeout = Duration::from_millis(500); // nothing is expected back
-    assert_eq!(c.raw(b"\0\n"), b"", "a lone NUL line got an answer");
+    assert_bytes!(c.raw(b"\0\n"), b"", "a lone NUL line got an answer");
     assert_eq!(srv.client().cmd(&["PING"]), Resp::simple("PONG"));
 }
 
@@ -338,7 +340,7 @@ fn unauthenticated_clients_cannot_send_big_multibulk_requests() {
     for _ in 0..10 {
         req.extend(b"$4\r\nPING\r\n");
     }
-    assert_eq!(c.raw(&req), b"-NOAUTH Authentication required.\r\n");
+    assert_bytes!(c.raw(&req), b"-NOAUTH Authentication required.\r\n");
     // once authenticated, the same sizes are fine
     assert_eq!(c.cmd(&["AUTH", "secret"]), Resp::ok());
     let big = "v".repeat(20_000);
@@ -464,7 +466,14 @@ fn a_client_that_never_reads_is_closed_at_the_output_buffer_limit() {
 
     // 2000 GETs of 100 KB is 200 MB of replies: far more than the socket
     // buffers hold, so the rest piles up in the server's output buffer.
+    // INFO's count is compared with itself, so the check holds whatever the
+    // baseline (tests/server.rs checks the absolute number).
+    let connected = |c: &mut Client| c.info_field("clients", "connected_clients");
+    let before = connected(&mut c);
     let mut greedy = srv.client();
+    assert_eq!(greedy.cmd(&["PING"]), Resp::simple("PONG"));
+    let during = connected(&mut c);
+    assert_ne!(during, before, "INFO did not count the new client");
     let gets = encode_strs(&["GET", "big"]).repeat(100);
     let mut sent = 0;
     while sent < 2000 {
@@ -478,6 +487,11 @@ fn a_client_that_never_reads_is_closed_at_the_output_buffer_limit() {
         "server kept a client over its output buffer limit"
     );
     assert!(wait_client_count(&mut c, 1));
+    assert_eq!(
+        connected(&mut c),
+        before,
+        "connected_clients did not drop back"
+    );
     assert_eq!(c.cmd(&["STRLEN", "big"]), Resp::Int(100_000));
     assert!(
         srv.wait_log(
@@ -516,16 +530,16 @@ fn maxclients_refuses_the_extra_connection_with_an_error() {
 fn unknown_command_error_quotes_the_first_arguments() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"foo\r\n"),
         b"-ERR unknown command 'foo', with args beginning with: \r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"foo a b\r\n"),
         b"-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n"
     );
     // newlines in the arguments become spaces so the error stays one line
-    assert_eq!(
+    assert_bytes!(
         c.raw(&encode_strs(&["foo", "a\r\nb"])),
         b"-ERR unknown command 'foo', with args beginning with: 'a  b' \r\n"
     );
@@ -548,7 +562,7 @@ fn unknown_command_error_quotes_the_first_arguments() {
 fn unknown_command_error_echoes_non_utf8_bytes_unchanged() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"\xfe\x8c a\r\n"),
         b"-ERR unknown command '\xfe\x8c', with args beginning with: 'a' \r\n"
     );
@@ -558,31 +572,31 @@ fn unknown_command_error_echoes_non_utf8_bytes_unchanged() {
 fn wrong_arity_and_unknown_subcommand_texts_match_redis() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"GET\r\n"),
         b"-ERR wrong number of arguments for 'get' command\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"get a b\r\n"),
         b"-ERR wrong number of arguments for 'get' command\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"MSET a\r\n"),
         b"-ERR wrong number of arguments for 'mset' command\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"CLIENT\r\n"),
         b"-ERR wrong number of arguments for 'client' command\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"CONFIG GET\r\n"),
         b"-ERR wrong number of arguments for 'config|get' command\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"CONFIG foo\r\n"),
         b"-ERR unknown subcommand 'foo'. Try CONFIG HELP.\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"object nope k\r\n"),
         b"-ERR unknown subcommand 'nope'. Try OBJECT HELP.\r\n"
     );
@@ -597,10 +611,10 @@ fn client_reply_off_skip_and_on_control_what_comes_back() {
         c.raw(b"CLIENT REPLY OFF\r\nSET a 1\r\nGET a\r\nNOSUCHCMD\r\nCLIENT REPLY ON\r\nGET a\r\n");
     assert_eq!(got, b"+OK\r\n$1\r\n1\r\n");
     // SKIP silences only the next command
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"CLIENT REPLY SKIP\r\nPING\r\nECHO x\r\n"),
         b"$1\r\nx\r\n"
     );
-    assert_eq!(c.raw(b"CLIENT REPLY foo\r\n"), b"-ERR syntax error\r\n");
+    assert_bytes!(c.raw(b"CLIENT REPLY foo\r\n"), b"-ERR syntax error\r\n");
     assert_eq!(c.cmd(&["CLIENT", "REPLY", "ON"]), Resp::ok());
 }

@@ -6,6 +6,7 @@
 //! the HELLO handler and tests/unit/protocol.tcl; expected bytes are what
 //! Redis 7.0.15 sends.
 
+#[macro_use]
 mod common;
 
 use common::{Client, Resp, Server};
@@ -46,8 +47,8 @@ fn hello_3_answers_with_a_map_of_server_facts() {
         String::from_utf8_lossy(&hello_bytes(3, id))
     );
     // HELLO without a version reports the current protocol and keeps it
-    assert_eq!(c.raw(b"HELLO\r\n"), hello_bytes(3, id));
-    assert_eq!(c.raw(b"GET nokey\r\n"), b"_\r\n");
+    assert_bytes!(c.raw(b"HELLO\r\n"), hello_bytes(3, id));
+    assert_bytes!(c.raw(b"GET nokey\r\n"), b"_\r\n");
 }
 
 #[test]
@@ -55,10 +56,10 @@ fn hello_2_and_bare_hello_answer_with_a_flat_array() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
     let id = client_id(&mut c);
-    assert_eq!(c.raw(b"HELLO\r\n"), hello_bytes(2, id));
-    assert_eq!(c.raw(b"HELLO 3\r\n"), hello_bytes(3, id));
-    assert_eq!(c.raw(b"HELLO 2\r\n"), hello_bytes(2, id));
-    assert_eq!(c.raw(b"GET nokey\r\n"), b"$-1\r\n", "back to RESP2 nulls");
+    assert_bytes!(c.raw(b"HELLO\r\n"), hello_bytes(2, id));
+    assert_bytes!(c.raw(b"HELLO 3\r\n"), hello_bytes(3, id));
+    assert_bytes!(c.raw(b"HELLO 2\r\n"), hello_bytes(2, id));
+    assert_bytes!(c.raw(b"GET nokey\r\n"), b"$-1\r\n", "back to RESP2 nulls");
 }
 
 #[test]
@@ -67,18 +68,18 @@ fn nulls_are_underscore_in_resp3_and_minus_one_in_resp2() {
     let mut c2 = srv.client();
     let mut c3 = resp3_client(&srv);
     c2.cmd(&["SET", "a", "1"]);
-    assert_eq!(c3.raw(b"GET nokey\r\n"), b"_\r\n");
-    assert_eq!(c2.raw(b"GET nokey\r\n"), b"$-1\r\n");
-    assert_eq!(c3.raw(b"MGET a b\r\n"), b"*2\r\n$1\r\n1\r\n_\r\n");
-    assert_eq!(c2.raw(b"MGET a b\r\n"), b"*2\r\n$1\r\n1\r\n$-1\r\n");
-    assert_eq!(c3.raw(b"OBJECT ENCODING nokey\r\n"), b"_\r\n");
-    assert_eq!(c3.raw(b"SET a 2 XX GET\r\n"), b"$1\r\n1\r\n");
-    assert_eq!(c3.raw(b"SET b 2 XX\r\n"), b"_\r\n");
-    assert_eq!(c2.raw(b"SET b 2 XX\r\n"), b"$-1\r\n");
-    assert_eq!(c3.raw(b"COMMAND INFO nosuchcommand\r\n"), b"*1\r\n_\r\n");
-    assert_eq!(c2.raw(b"COMMAND INFO nosuchcommand\r\n"), b"*1\r\n$-1\r\n");
+    assert_bytes!(c3.raw(b"GET nokey\r\n"), b"_\r\n");
+    assert_bytes!(c2.raw(b"GET nokey\r\n"), b"$-1\r\n");
+    assert_bytes!(c3.raw(b"MGET a b\r\n"), b"*2\r\n$1\r\n1\r\n_\r\n");
+    assert_bytes!(c2.raw(b"MGET a b\r\n"), b"*2\r\n$1\r\n1\r\n$-1\r\n");
+    assert_bytes!(c3.raw(b"OBJECT ENCODING nokey\r\n"), b"_\r\n");
+    assert_bytes!(c3.raw(b"SET a 2 XX GET\r\n"), b"$1\r\n1\r\n");
+    assert_bytes!(c3.raw(b"SET b 2 XX\r\n"), b"_\r\n");
+    assert_bytes!(c2.raw(b"SET b 2 XX\r\n"), b"$-1\r\n");
+    assert_bytes!(c3.raw(b"COMMAND INFO nosuchcommand\r\n"), b"*1\r\n_\r\n");
+    assert_bytes!(c2.raw(b"COMMAND INFO nosuchcommand\r\n"), b"*1\r\n$-1\r\n");
     // INCRBYFLOAT stays a bulk string in RESP3
-    assert_eq!(c3.raw(b"INCRBYFLOAT f 1.5\r\n"), b"$3\r\n1.5\r\n");
+    assert_bytes!(c3.raw(b"INCRBYFLOAT f 1.5\r\n"), b"$3\r\n1.5\r\n");
 }
 
 #[test]
@@ -86,16 +87,16 @@ fn config_get_is_a_map_in_resp3_and_pairs_in_resp2() {
     let srv = Server::start(&[]);
     let mut c2 = srv.client();
     let mut c3 = resp3_client(&srv);
-    assert_eq!(
+    assert_bytes!(
         c3.raw(b"CONFIG GET maxmemory\r\n"),
         b"%1\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c2.raw(b"CONFIG GET maxmemory\r\n"),
         b"*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
     );
-    assert_eq!(c3.raw(b"CONFIG GET nosuchparam\r\n"), b"%0\r\n");
-    assert_eq!(c2.raw(b"CONFIG GET nosuchparam\r\n"), b"*0\r\n");
+    assert_bytes!(c3.raw(b"CONFIG GET nosuchparam\r\n"), b"%0\r\n");
+    assert_bytes!(c2.raw(b"CONFIG GET nosuchparam\r\n"), b"*0\r\n");
 }
 
 #[test]
@@ -133,20 +134,12 @@ fn debug_protocol_emits_each_type_in_resp2_and_resp3() {
     ];
     for (ty, resp2, resp3) in cases {
         let got2 = c2.raw(format!("DEBUG PROTOCOL {ty}\r\n").as_bytes());
-        assert_eq!(
-            String::from_utf8_lossy(&got2),
-            String::from_utf8_lossy(resp2),
-            "RESP2 {ty}"
-        );
+        assert_bytes!(got2, resp2, "RESP2 {ty}");
         let got3 = c3.raw(format!("DEBUG PROTOCOL {ty}\r\n").as_bytes());
-        assert_eq!(
-            String::from_utf8_lossy(&got3),
-            String::from_utf8_lossy(resp3),
-            "RESP3 {ty}"
-        );
+        assert_bytes!(got3, resp3, "RESP3 {ty}");
     }
     let err = b"-ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false\r\n";
-    assert_eq!(c2.raw(b"DEBUG PROTOCOL foo\r\n"), err);
+    assert_bytes!(c2.raw(b"DEBUG PROTOCOL foo\r\n"), err);
 }
 
 #[test]
@@ -221,45 +214,45 @@ fn latency_histogram_is_a_nested_map_in_resp3() {
     assert_eq!(inner[0], (Resp::bulk("calls"), Resp::Int(1)));
     assert_eq!(inner[1].0, Resp::bulk("histogram_usec"));
     assert!(matches!(&inner[1].1, Resp::Map(buckets) if !buckets.is_empty()));
-    assert_eq!(c3.raw(b"LATENCY HISTOGRAM nosuchcmd\r\n"), b"%0\r\n");
+    assert_bytes!(c3.raw(b"LATENCY HISTOGRAM nosuchcmd\r\n"), b"%0\r\n");
 }
 
 #[test]
 fn hello_rejects_bad_versions_and_options() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"HELLO 4\r\n"),
         b"-NOPROTO unsupported protocol version\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"HELLO 1\r\n"),
         b"-NOPROTO unsupported protocol version\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"HELLO abc\r\n"),
         b"-ERR Protocol version is not an integer or out of range\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"HELLO 3 AUTH default\r\n"),
         b"-ERR Syntax error in HELLO option 'AUTH'\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"HELLO 3 SETNAME\r\n"),
         b"-ERR Syntax error in HELLO option 'SETNAME'\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"HELLO 3 FOO\r\n"),
         b"-ERR Syntax error in HELLO option 'FOO'\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"HELLO 3 SETNAME \"a b\"\r\n"),
         b"-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
     );
     // none of the failures switched the protocol
-    assert_eq!(c.raw(b"GET nokey\r\n"), b"$-1\r\n");
+    assert_bytes!(c.raw(b"GET nokey\r\n"), b"$-1\r\n");
     let id = client_id(&mut c);
-    assert_eq!(c.raw(b"HELLO 3 SETNAME foo\r\n"), hello_bytes(3, id));
+    assert_bytes!(c.raw(b"HELLO 3 SETNAME foo\r\n"), hello_bytes(3, id));
     assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), Resp::bulk("foo"));
 }
 
@@ -272,18 +265,18 @@ fn hello_needs_auth_when_a_password_is_set() {
         "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n"
     );
     let wrongpass = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
-    assert_eq!(c.raw(b"HELLO 3 AUTH default wrong\r\n"), wrongpass);
-    assert_eq!(c.raw(b"HELLO 3 auth nouser secret\r\n"), wrongpass);
-    assert_eq!(
+    assert_bytes!(c.raw(b"HELLO 3 AUTH default wrong\r\n"), wrongpass);
+    assert_bytes!(c.raw(b"HELLO 3 auth nouser secret\r\n"), wrongpass);
+    assert_bytes!(
         c.raw(b"HELLO 4 AUTH default secret\r\n"),
         b"-NOPROTO unsupported protocol version\r\n"
     );
-    assert_eq!(c.raw(b"PING\r\n"), b"-NOAUTH Authentication required.\r\n");
+    assert_bytes!(c.raw(b"PING\r\n"), b"-NOAUTH Authentication required.\r\n");
     let Resp::Map(_) = c.cmd(&["HELLO", "3", "AUTH", "default", "secret"]) else {
         panic!("HELLO AUTH did not answer with a map");
     };
-    assert_eq!(c.raw(b"PING\r\n"), b"+PONG\r\n");
-    assert_eq!(c.raw(b"GET nokey\r\n"), b"_\r\n");
+    assert_bytes!(c.raw(b"PING\r\n"), b"+PONG\r\n");
+    assert_bytes!(c.raw(b"GET nokey\r\n"), b"_\r\n");
     // AUTH and SETNAME together, staying in RESP2
     let mut c2 = srv.client();
     let Resp::Array(Some(items)) =

@@ -4,6 +4,7 @@
 //! reports. Mirrors Redis' t_string.c and tests/unit/type/string.tcl,
 //! tests/unit/type/incr.tcl; each expected reply is what Redis 7.0.15 sends.
 
+#[macro_use]
 mod common;
 
 use common::{Resp, Server};
@@ -467,26 +468,26 @@ fn lcs_idx_lists_matches_with_minmatchlen_and_withmatchlen() {
     let srv = Server::start(&[]);
     let mut c = srv.client();
     c.cmd(&["MSET", "key1", "ohmytext", "key2", "mynewtext"]);
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"LCS key1 key2 IDX\r\n"),
         b"*4\r\n$7\r\nmatches\r\n*2\r\n*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n*2\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n$3\r\nlen\r\n:6\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"LCS key1 key2 IDX MINMATCHLEN 4 WITHMATCHLEN\r\n"),
         b"*4\r\n$7\r\nmatches\r\n*1\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n$3\r\nlen\r\n:6\r\n"
     );
     // a negative MINMATCHLEN counts as 0
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"LCS key1 key2 MINMATCHLEN -5 IDX\r\n"),
         b"*4\r\n$7\r\nmatches\r\n*2\r\n*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n*2\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n$3\r\nlen\r\n:6\r\n"
     );
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"LCS nokey nokey2 IDX\r\n"),
         b"*4\r\n$7\r\nmatches\r\n*0\r\n$3\r\nlen\r\n:0\r\n"
     );
     // RESP3: a map
     c.cmd(&["HELLO", "3"]);
-    assert_eq!(
+    assert_bytes!(
         c.raw(b"LCS key1 key2 IDX WITHMATCHLEN\r\n"),
         b"%2\r\n$7\r\nmatches\r\n*2\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n*3\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n:2\r\n$3\r\nlen\r\n:6\r\n"
     );

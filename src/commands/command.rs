@@ -75,7 +75,7 @@ pub fn info(cx: &mut Ctx) -> CmdResult {
     for s in specs {
         match s {
             Some(s) => spec::reply_command_info(&mut r, s),
-            None => r.null_array(),
+            None => r.null(),
         }
     }
     Ok(())

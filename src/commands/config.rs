@@ -98,7 +98,16 @@ pub fn rewrite(cx: &mut Ctx) -> CmdResult {
             "ERR The server is running without a config file",
         ));
     };
-    match cx.srv.cfg.rewrite(&path) {
+    // Until ACLs land the only user is the default one; Redis describes it
+    // this way when it has no password (with requirepass set, that line
+    // stands for it instead).
+    let mut extras = crate::config::RewriteExtras::from_config(&cx.srv.cfg);
+    if cx.srv.cfg.requirepass.as_deref().unwrap_or("").is_empty() {
+        extras.users = vec!["user default on nopass ~* &* +@all".to_string()];
+    } else {
+        extras.users.clear();
+    }
+    match cx.srv.cfg.rewrite_with(&path, &extras, false) {
         Ok(()) => {
             log::info!("CONFIG REWRITE executed with success.");
             cx.reply().ok();

@@ -93,7 +93,7 @@ pub fn gen_info(srv: &mut Server, sections: &[String], _caller: u64) -> String {
         let _ = write!(
             o,
             "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-            srv.num_clients + 1,
+            srv.num_clients,
             srv.cfg.maxclients,
             srv.clients.iter().flatten().map(|c| c.qbuf_peak).max().unwrap_or(0),
             srv.postponed_count(),

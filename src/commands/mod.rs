@@ -106,7 +106,7 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
     srv.unixtime = srv.now_ms / 1000;
     let Some(id) = srv.commands.lookup(&c.argv) else {
         let err = unknown_command_error(srv, &c.argv);
-        reject(srv, c, None, &err);
+        add_error_reply_bytes(srv, c, &err);
         return;
     };
     let cmd = srv.commands.get(id);
@@ -157,44 +157,44 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
     call(srv, c, id, start);
 }
 
-fn unknown_command_error(srv: &Server, argv: &[Bytes]) -> String {
-    let name = String::from_utf8_lossy(&argv[0]);
+/// Redis prints arguments with `%.*s`: C strings, so a NUL ends them,
+/// and at most `max` bytes. Bytes are kept as they are (not UTF-8 checked).
+fn c_str_prefix(b: &[u8], max: usize) -> &[u8] {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len()).min(max);
+    &b[..end]
+}
+
+/// The error for a command or subcommand not in the table
+/// (commandCheckExistence), byte for byte.
+fn unknown_command_error(srv: &Server, argv: &[Bytes]) -> Vec<u8> {
+    let mut e = Vec::with_capacity(128);
     if argv.len() > 1 && srv.commands.is_container(&argv[0]) {
-        let sub = String::from_utf8_lossy(&argv[1]);
-        return format!(
-            "ERR unknown subcommand '{}'. Try {} HELP.",
-            truncate(&sub, 128),
-            name.to_uppercase()
+        e.extend_from_slice(b"ERR unknown subcommand '");
+        e.extend_from_slice(c_str_prefix(&argv[1], 128));
+        e.extend_from_slice(b"'. Try ");
+        e.extend(
+            c_str_prefix(&argv[0], usize::MAX)
+                .iter()
+                .map(u8::to_ascii_uppercase),
         );
+        e.extend_from_slice(b" HELP.");
+        return e;
     }
-    let mut args = String::new();
+    let mut args = Vec::new();
     for a in &argv[1..] {
         if args.len() >= 128 {
             break;
         }
         let room = 128 - args.len();
-        let s = String::from_utf8_lossy(a);
-        args.push('\'');
-        args.push_str(truncate(&s, room));
-        args.push_str("' ");
+        args.push(b'\'');
+        args.extend_from_slice(c_str_prefix(a, room));
+        args.extend_from_slice(b"' ");
     }
-    format!(
-        "ERR unknown command '{}', with args beginning with: {}",
-        truncate(&name, 128),
-        args
-    )
-}
-
-/// The first `n` bytes of `s`, cut at a char boundary.
-fn truncate(s: &str, n: usize) -> &str {
-    if s.len() <= n {
-        return s;
-    }
-    let mut end = n;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    e.extend_from_slice(b"ERR unknown command '");
+    e.extend_from_slice(c_str_prefix(&argv[0], 128));
+    e.extend_from_slice(b"', with args beginning with: ");
+    e.extend_from_slice(&args);
+    e
 }
 
 /// Refuse a command before it runs (rejectCommand): the error is sent and
@@ -209,11 +209,16 @@ fn reject(srv: &mut Server, c: &mut Client, id: Option<CmdId>, err: &str) {
 /// Send an error and count it (afterErrorReply): `total_error_replies` and
 /// the `errorstat_<CODE>` line of INFO.
 pub fn add_error_reply(srv: &mut Server, c: &mut Client, err: &str) {
+    add_error_reply_bytes(srv, c, err.as_bytes());
+}
+
+/// `add_error_reply` for texts that carry client bytes as they are.
+pub fn add_error_reply_bytes(srv: &mut Server, c: &mut Client, err: &[u8]) {
     if should_reply(c) {
-        c.reply().error(err);
+        c.reply().error_bytes(err);
     }
-    let code = err.split(' ').next().unwrap_or("ERR");
-    srv.stats.count_error(code);
+    let code = err.split(|&b| b == b' ').next().unwrap_or(b"ERR");
+    srv.stats.count_error(&String::from_utf8_lossy(code));
 }
 
 #[inline]

@@ -43,47 +43,57 @@ fn bind_tcp(ip: IpAddr, port: u16, backlog: i32) -> io::Result<TcpListener> {
     Ok(TcpListener::from_std(std))
 }
 
-/// Resolve a `bind` entry: `*` is any IPv4, `::*` any IPv6; a leading `-`
-/// makes failure to bind (address not available) non-fatal.
-pub fn parse_bind(addr: &str) -> (Option<IpAddr>, bool) {
-    let (optional, a) = match addr.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, addr),
-    };
-    let ip = match a {
+/// Resolve a bind address like getaddrinfo does for Redis: `*` and `::*`
+/// are the wildcards, names such as `localhost` are looked up.
+fn resolve(addr: &str, port: u16) -> Option<IpAddr> {
+    match addr {
         "*" => Some(IpAddr::from([0, 0, 0, 0])),
         "::*" => Some(IpAddr::from([0u16; 8])),
-        other => other.parse().ok(),
-    };
-    (ip, optional)
+        other => other.parse().ok().or_else(|| {
+            use std::net::ToSocketAddrs;
+            let want_v6 = other.contains(':');
+            (other, port)
+                .to_socket_addrs()
+                .ok()?
+                .map(|sa| sa.ip())
+                .find(|ip| ip.is_ipv6() == want_v6)
+        }),
+    }
 }
 
-/// Bind every address in `bind` on `port`. Returns the listeners; an error
-/// names the address that failed, in Redis' words.
+/// Bind every address in `bind` on `port` (listenToPort). A leading `-`
+/// makes an address optional (skipped when not available on this host);
+/// an unsupported protocol family is skipped too. Err is the line to log
+/// before giving up.
 pub fn listen_tcp(binds: &[String], port: u16, backlog: i32) -> Result<Vec<TcpListener>, String> {
     let mut out = Vec::new();
     for b in binds {
-        let (ip, optional) = parse_bind(b);
-        let Some(ip) = ip else {
-            return Err(format!("Failed listening on port {port} (tcp), aborting."));
+        let optional = b.starts_with('-');
+        let addr = b.trim_start_matches('-');
+        let res = match resolve(addr, port) {
+            Some(ip) => bind_tcp(ip, port, backlog),
+            None => Err(io::Error::from_raw_os_error(nix::libc::EADDRNOTAVAIL)),
         };
-        match bind_tcp(ip, port, backlog) {
+        match res {
             Ok(l) => out.push(l),
             Err(e) => {
-                let unsupported = matches!(e.raw_os_error(), Some(97 | 99 | 93 | 22));
-                if optional && unsupported {
+                let errno = e.raw_os_error().unwrap_or(0);
+                let text = nix::errno::Errno::from_raw(errno).desc();
+                log::warn!("Warning: Could not create server TCP listening socket {addr}:{port}: bind: {text}");
+                use nix::libc::{
+                    EADDRNOTAVAIL, EAFNOSUPPORT, ENOPROTOOPT, EPFNOSUPPORT, EPROTONOSUPPORT,
+                    ESOCKTNOSUPPORT,
+                };
+                if errno == EADDRNOTAVAIL && optional {
                     continue;
                 }
-                log::warn!(
-                    "Warning: Could not create server TCP listening socket {}:{}: {}",
-                    b.trim_start_matches('-'),
-                    port,
-                    e
-                );
-                if unsupported && optional {
+                if matches!(
+                    errno,
+                    ENOPROTOOPT | EPROTONOSUPPORT | ESOCKTNOSUPPORT | EPFNOSUPPORT | EAFNOSUPPORT
+                ) {
                     continue;
                 }
-                return Err(format!("Failed listening on port {port} (tcp), aborting."));
+                return Err(format!("Failed listening on port {port} (TCP), aborting."));
             }
         }
     }

@@ -45,9 +45,14 @@ impl<'a> Reply<'a> {
     /// An error line. `text` is the full text without '-' (e.g. "ERR ...").
     /// Newlines are replaced by spaces, as Redis does, so the protocol holds.
     pub fn error(&mut self, text: &str) {
+        self.error_bytes(text.as_bytes())
+    }
+
+    /// `error` for texts holding client bytes that may not be UTF-8.
+    pub fn error_bytes(&mut self, text: &[u8]) {
         self.out.push(b'-');
         let start = self.out.len();
-        self.out.extend_from_slice(text.as_bytes());
+        self.out.extend_from_slice(text);
         for b in &mut self.out[start..] {
             if *b == b'\r' || *b == b'\n' {
                 *b = b' ';

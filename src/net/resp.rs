@@ -7,7 +7,6 @@
 //! the next read continues where this one stopped.
 
 use bytes::{Buf, Bytes, BytesMut};
-use memchr::memchr;
 
 use crate::util::number::parse_i64;
 
@@ -129,7 +128,7 @@ impl Parser {
     }
 
     fn parse_inline(&mut self, buf: &mut BytesMut) -> Result<Parsed, ProtoError> {
-        let Some(nl) = memchr(b'\n', buf) else {
+        let Some(nl) = find_in_cstr(b'\n', buf) else {
             if buf.len() > PROTO_INLINE_MAX_SIZE {
                 return Err(ProtoError::TooBigInline);
             }
@@ -168,7 +167,7 @@ impl Parser {
 
     fn parse_multibulk(&mut self, buf: &mut BytesMut, lim: &Limits) -> Result<Parsed, ProtoError> {
         if self.multibulk_len == 0 {
-            let Some(cr) = memchr(b'\r', buf) else {
+            let Some(cr) = find_in_cstr(b'\r', buf) else {
                 if buf.len() > PROTO_INLINE_MAX_SIZE {
                     return Err(ProtoError::TooBigMbulkCount);
                 }
@@ -195,7 +194,7 @@ impl Parser {
         }
         while self.multibulk_len > 0 {
             if self.bulk_len == -1 {
-                let Some(cr) = memchr(b'\r', buf) else {
+                let Some(cr) = find_in_cstr(b'\r', buf) else {
                     if buf.len() > PROTO_INLINE_MAX_SIZE {
                         return Err(ProtoError::TooBigBulkCount);
                     }
@@ -229,6 +228,16 @@ impl Parser {
             self.multibulk_len -= 1;
         }
         Ok(Parsed::Command)
+    }
+}
+
+/// Position of `c` in `buf` as C's strchr sees it: Redis searches its
+/// query buffer as a C string, so a NUL before `c` hides it.
+#[inline]
+fn find_in_cstr(c: u8, buf: &[u8]) -> Option<usize> {
+    match memchr::memchr2(c, 0, buf) {
+        Some(i) if buf[i] == c => Some(i),
+        _ => None,
     }
 }
 

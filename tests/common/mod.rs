@@ -39,10 +39,24 @@ pub fn server_bin() -> PathBuf {
     }
 }
 
-/// True when the tests run against real Redis instead of ferrodis; the very
-/// few ferrodis-specific checks (build id, …) look at this.
-pub fn testing_real_redis() -> bool {
-    !server_bin().to_string_lossy().contains("ferrodis")
+/// `assert_eq!` for byte strings: on failure both sides are printed with
+/// non-printable bytes escaped, so a reply reads like Redis' wire format.
+#[allow(unused_macros)] // not every test file compares raw bytes
+macro_rules! assert_bytes {
+    ($left:expr, $right:expr $(,)?) => {
+        assert_bytes!($left, $right, "replies differ")
+    };
+    ($left:expr, $right:expr, $($msg:tt)+) => {{
+        let left: &[u8] = &$left[..];
+        let right: &[u8] = &$right[..];
+        assert!(
+            left == right,
+            "{}\n   got: {}\nwanted: {}",
+            format_args!($($msg)+),
+            left.escape_ascii(),
+            right.escape_ascii()
+        );
+    }};
 }
 
 // ---------------------------------------------------------------------------
@@ -66,6 +80,25 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     ));
     fs::create_dir_all(&dir).expect("create temp dir");
     dir
+}
+
+/// A temp dir removed on Drop, so a failing test leaves nothing behind.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        TempDir(temp_dir(tag))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A port nobody listens on right now: the kernel picks one for a throwaway
@@ -756,27 +789,30 @@ impl Client {
 
     /// Reads more bytes into `pending`; Ok(0) on EOF, TimedOut after `deadline`.
     fn fill(&mut self, deadline: Instant) -> io::Result<usize> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "no reply in time"));
-        }
-        self.stream.set_read_timeout(Some(left))?;
         let mut chunk = [0u8; 64 * 1024];
-        match self.stream.read(&mut chunk) {
-            Ok(n) => {
-                self.pending.extend_from_slice(&chunk[..n]);
-                Ok(n)
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "no reply in time"));
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                Err(io::Error::new(io::ErrorKind::TimedOut, "no reply in time"))
+            self.stream.set_read_timeout(Some(left))?;
+            match self.stream.read(&mut chunk) {
+                Ok(n) => {
+                    self.pending.extend_from_slice(&chunk[..n]);
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // a read timeout shows up as WouldBlock on Linux
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "no reply in time"));
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(self.pending.len().min(1)),
-            Err(e) => Err(e),
         }
     }
 
