@@ -47,6 +47,8 @@ pub struct Server {
     /// Slots of clients whose read was cut short for fairness, or whose
     /// postponed command can run again.
     pending_reads: Vec<usize>,
+    /// Spare vector swapped with `pending_writes` each iteration.
+    write_batch: Vec<usize>,
     /// Slots of clients holding a command back during CLIENT PAUSE.
     postponed: Vec<usize>,
     pub commands: CommandTable,
@@ -112,6 +114,7 @@ impl Server {
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
             postponed: Vec::new(),
+            write_batch: Vec::new(),
             commands,
             stats: Stats::default(),
             dirty: 0,
@@ -231,7 +234,10 @@ impl Server {
                     return Err(e);
                 }
             }
-            self.update_cached_time();
+            // The monotonic clock is the cheaper read; cron re-syncs it with
+            // the wall clock.
+            self.now_ms = self.unix_ms_at(mono_ns());
+            self.unixtime = self.now_ms / 1000;
             for ev in events.iter() {
                 let t = ev.token().0;
                 if t < CLIENT_TOKEN_BASE {
@@ -249,8 +255,10 @@ impl Server {
                     self.read_from_client(slot, hup);
                 }
             }
-            for slot in std::mem::take(&mut self.pending_reads) {
-                self.read_from_client(slot, false);
+            if !self.pending_reads.is_empty() {
+                for slot in std::mem::take(&mut self.pending_reads) {
+                    self.read_from_client(slot, false);
+                }
             }
             if Instant::now() >= self.next_cron {
                 if !self.cron_paused {
@@ -299,7 +307,11 @@ impl Server {
     }
 
     pub fn handle_pending_writes(&mut self) {
-        for slot in std::mem::take(&mut self.pending_writes) {
+        // Swap in the spare list (kept between iterations) so this hot path
+        // allocates nothing.
+        let mut batch = std::mem::take(&mut self.write_batch);
+        std::mem::swap(&mut batch, &mut self.pending_writes);
+        for &slot in &batch {
             let Some(Some(c)) = self.clients.get_mut(slot) else {
                 continue;
             };
@@ -309,6 +321,8 @@ impl Server {
             }
             self.write_client(slot);
         }
+        batch.clear();
+        self.write_batch = batch;
     }
 
     fn write_client(&mut self, slot: usize) {
