@@ -51,7 +51,9 @@ pub use enums::{
     NOTIFY_NEW, NOTIFY_SET, NOTIFY_STREAM, NOTIFY_STRING, NOTIFY_ZSET, SHUTDOWN_FORCE,
     SHUTDOWN_NOSAVE, SHUTDOWN_NOW, SHUTDOWN_SAVE,
 };
-pub use parse::{args_to_config_text, parse_command_line, CommandLine, LoadHooks, NoHooks};
+pub use parse::{
+    args_to_config_text, parse_command_line, split_args, CommandLine, LoadHooks, NoHooks,
+};
 pub use rewrite::RewriteExtras;
 pub use special::{CLIENT_TYPE_NORMAL, CLIENT_TYPE_PUBSUB, CLIENT_TYPE_REPLICA};
 pub use table::{

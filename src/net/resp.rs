@@ -8,6 +8,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use crate::config::split_args;
 use crate::util::number::parse_i64;
 
 /// Longest inline request or length line we wait for (PROTO_INLINE_MAX_SIZE).
@@ -243,92 +244,6 @@ fn find_in_cstr(c: u8, buf: &[u8]) -> Option<usize> {
 
 fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-fn hex_val(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).map(|d| d as u8)
-}
-
-/// Split a line into arguments with Redis' sdssplitargs rules: blanks
-/// separate, "double quotes" take \n \r \t \b \a \xHH and \<c> escapes,
-/// 'single quotes' take only \', and a closing quote must be followed by a
-/// blank or the end. None on unbalanced quotes.
-pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < line.len() && is_space(line[i]) {
-            i += 1;
-        }
-        // A NUL ends the input: sdssplitargs works on C strings.
-        if i >= line.len() || line[i] == 0 {
-            return Some(out);
-        }
-        let mut cur = Vec::new();
-        let (mut inq, mut insq) = (false, false);
-        loop {
-            let c = line.get(i).copied();
-            if inq {
-                match c {
-                    None => return None,
-                    Some(b'\\')
-                        if line.get(i + 1) == Some(&b'x')
-                            && line.get(i + 2).and_then(|&c| hex_val(c)).is_some()
-                            && line.get(i + 3).and_then(|&c| hex_val(c)).is_some() =>
-                    {
-                        let hi = hex_val(line[i + 2]).unwrap_or(0);
-                        let lo = hex_val(line[i + 3]).unwrap_or(0);
-                        cur.push(hi * 16 + lo);
-                        i += 3;
-                    }
-                    Some(b'\\') if i + 1 < line.len() => {
-                        i += 1;
-                        cur.push(match line[i] {
-                            b'n' => b'\n',
-                            b'r' => b'\r',
-                            b't' => b'\t',
-                            b'b' => 0x08,
-                            b'a' => 0x07,
-                            o => o,
-                        });
-                    }
-                    Some(b'"') => {
-                        if line.get(i + 1).is_some_and(|&n| !is_space(n)) {
-                            return None;
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(o) => cur.push(o),
-                }
-            } else if insq {
-                match c {
-                    None => return None,
-                    Some(b'\\') if line.get(i + 1) == Some(&b'\'') => {
-                        i += 1;
-                        cur.push(b'\'');
-                    }
-                    Some(b'\'') => {
-                        if line.get(i + 1).is_some_and(|&n| !is_space(n)) {
-                            return None;
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(o) => cur.push(o),
-                }
-            } else {
-                match c {
-                    None | Some(b' ' | b'\n' | b'\r' | b'\t' | 0) => break,
-                    Some(b'"') => inq = true,
-                    Some(b'\'') => insq = true,
-                    Some(o) => cur.push(o),
-                }
-            }
-            i += 1;
-        }
-        out.push(cur);
-    }
 }
 
 #[cfg(test)]
