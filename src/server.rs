@@ -80,7 +80,9 @@ pub struct Server {
     rng: u64,
     /// Wall-clock ms at monotonic time `clock_base_ns` (see `unix_ms_at`).
     clock_base_ns: u64,
-    clock_base_ms: i64,
+    /// Wall-clock time in ns at `clock_base_ns`: kept in ns so truncation
+    /// never puts the derived clock behind the real one.
+    clock_base_unix_ns: u64,
     /// Replication ID (INFO master_replid); replication proper comes later.
     pub replid: String,
     /// used_memory right after start-up (INFO used_memory_startup).
@@ -135,7 +137,7 @@ impl Server {
             loading: false,
             rng: (now as u64) | 1,
             clock_base_ns: mono_ns(),
-            clock_base_ms: now,
+            clock_base_unix_ns: unix_ns(),
             replid: random_hex(40),
             used_memory_startup: 0,
             pidfile_written: false,
@@ -288,13 +290,13 @@ impl Server {
     /// cron re-reads the wall clock so a clock step is followed within 1/hz s.
     #[inline]
     pub fn unix_ms_at(&self, mono_ns: u64) -> i64 {
-        self.clock_base_ms + (mono_ns.saturating_sub(self.clock_base_ns) / 1_000_000) as i64
+        ((self.clock_base_unix_ns + mono_ns.saturating_sub(self.clock_base_ns)) / 1_000_000) as i64
     }
 
     /// Re-read the wall clock (cron).
     pub fn sync_clock(&mut self) {
         self.clock_base_ns = mono_ns();
-        self.clock_base_ms = crate::logging::now_ms();
+        self.clock_base_unix_ns = unix_ns();
     }
 
     /// Work done before blocking in poll: the fast expire cycle, then every
@@ -856,6 +858,14 @@ impl AccessStamp {
             self.rand01,
         )
     }
+}
+
+/// Wall-clock (Unix) time in ns.
+fn unix_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
 }
 
 /// Monotonic time in ns (CLOCK_MONOTONIC through the vDSO): the cheapest
