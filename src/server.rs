@@ -572,12 +572,15 @@ impl Server {
                 auth_required: !c.authenticated,
                 is_master: false,
             };
-            match c.parser.parse(&mut c.qbuf, &lim) {
+            let before = c.qbuf.len();
+            let parsed = c.parser.parse(&mut c.qbuf, &lim);
+            c.qbuf_consumed += before - c.qbuf.len();
+            match parsed {
                 Ok(Parsed::Incomplete) => {
-                    // Give the buffer's memory back once it is drained.
-                    if c.qbuf.is_empty() && c.qbuf.capacity() > 64 * 1024 && !c.parser.in_progress()
-                    {
-                        c.qbuf = BytesMut::new();
+                    // Cron trims big buffers (resize_query_buffer); a batch
+                    // is over once no request is half read.
+                    if !c.parser.in_progress() {
+                        c.qbuf_consumed = 0;
                     }
                     return;
                 }

@@ -98,15 +98,7 @@ pub fn rewrite(cx: &mut Ctx) -> CmdResult {
             "ERR The server is running without a config file",
         ));
     };
-    // Until ACLs land the only user is the default one; Redis describes it
-    // this way when it has no password (with requirepass set, that line
-    // stands for it instead).
-    let mut extras = crate::config::RewriteExtras::from_config(&cx.srv.cfg);
-    if cx.srv.cfg.requirepass.as_deref().unwrap_or("").is_empty() {
-        extras.users = vec!["user default on nopass ~* &* +@all".to_string()];
-    } else {
-        extras.users.clear();
-    }
+    let extras = rewrite_extras(cx);
     match cx.srv.cfg.rewrite_with(&path, &extras, false) {
         Ok(()) => {
             log::info!("CONFIG REWRITE executed with success.");
@@ -118,6 +110,19 @@ pub fn rewrite(cx: &mut Ctx) -> CmdResult {
             Err(CmdError::owned(format!("ERR Rewriting config file: {e}")))
         }
     }
+}
+
+/// The `user` lines a rewrite writes. Until ACLs land the only user is the
+/// default one; Redis describes it this way when it has no password (with
+/// requirepass set, that directive stands for it instead).
+pub fn rewrite_extras(cx: &Ctx) -> crate::config::RewriteExtras {
+    let mut extras = crate::config::RewriteExtras::from_config(&cx.srv.cfg);
+    if cx.srv.cfg.requirepass.as_deref().unwrap_or("").is_empty() {
+        extras.users = vec!["user default on nopass ~* &* +@all".to_string()];
+    } else {
+        extras.users.clear();
+    }
+    extras
 }
 
 pub fn help(cx: &mut Ctx) -> CmdResult {

@@ -60,6 +60,7 @@ pub fn debug(cx: &mut Ctx) -> CmdResult {
             Ok(())
         }
         (b"htstats", 3) => htstats(cx),
+        (b"config-rewrite-force-all", 2) => config_rewrite_force_all(cx),
         (b"htstats-key", 3) => htstats_key(cx),
         (b"set-skip-checksum-validation", 3) | (b"set-disable-deny-scripts", 3) => {
             cx.arg_i64(2)?;
@@ -313,6 +314,25 @@ fn stringmatch_test(cx: &mut Ctx) -> CmdResult {
     cx.reply()
         .simple(b"Apparently Redis did not crash: test passed");
     Ok(())
+}
+
+/// Rewrite the config file with every directive, defaults included.
+fn config_rewrite_force_all(cx: &mut Ctx) -> CmdResult {
+    let Some(path) = cx.srv.config_file.clone() else {
+        return Err(CmdError::msg(
+            "ERR The server is running without a config file",
+        ));
+    };
+    let extras = super::config::rewrite_extras(cx);
+    match cx.srv.cfg.rewrite_with(&path, &extras, true) {
+        Ok(()) => {
+            cx.reply().ok();
+            Ok(())
+        }
+        Err(e) => Err(CmdError::owned(format!(
+            "ERR CONFIG-REWRITE-FORCE-ALL failed: {e}"
+        ))),
+    }
 }
 
 fn htstats(cx: &mut Ctx) -> CmdResult {

@@ -230,11 +230,19 @@ fn latency_line(o: &mut String, c: &super::Command, percentiles: &[f64]) {
         let _ = write!(
             o,
             "p{}={:.3}",
-            crate::util::number::fmt_f64_g17(*p),
+            trim_double(&format!("{p:.6}")),
             h.percentile(*p) as f64
         );
     }
     o.push_str("\r\n");
+}
+
+/// Redis' "%f" then trimDoubleString: "99.900000" -> "99.9", "50.000000" -> "50".
+fn trim_double(s: &str) -> &str {
+    if !s.contains('.') {
+        return s;
+    }
+    s.trim_end_matches('0').trim_end_matches('.')
 }
 
 fn server_section(srv: &Server, o: &mut String) {

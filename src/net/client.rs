@@ -97,6 +97,9 @@ pub struct Client {
     pub qbuf: BytesMut,
     /// Largest query buffer seen since the last cron check (for shrinking).
     pub qbuf_peak: usize,
+    /// Bytes of this batch already parsed: Redis keeps them in its query
+    /// buffer until the batch is done, so CLIENT LIST counts them in qbuf.
+    pub qbuf_consumed: usize,
     pub parser: Parser,
     pub argv: Vec<Bytes>,
     /// Replies not yet written; `sent` bytes of it are already on the wire.
@@ -130,6 +133,7 @@ impl Client {
             user: "default",
             qbuf: BytesMut::new(),
             qbuf_peak: 0,
+            qbuf_consumed: 0,
             parser: Parser::new(),
             argv: Vec::new(),
             out: Vec::new(),
@@ -217,8 +221,8 @@ impl Client {
             "r"
         };
         let argv_mem: usize = self.argv.iter().map(|a| a.len()).sum();
-        let qbuf = self.qbuf.len();
-        let qbuf_free = self.qbuf.capacity() - qbuf;
+        let qbuf = self.qbuf.len() + self.qbuf_consumed;
+        let qbuf_free = self.qbuf.capacity() - self.qbuf.len();
         let omem = if self.out.capacity() > 16 * 1024 {
             self.out.capacity()
         } else {
