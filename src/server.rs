@@ -332,6 +332,7 @@ impl Server {
             return;
         };
         let before = c.pending_output();
+        self.stats.writes_processed += 1;
         match c.write_pending() {
             Ok(done) => {
                 self.stats.net_output_bytes += (before - c.pending_output()) as u64;
@@ -489,6 +490,7 @@ impl Server {
                     break;
                 }
                 Ok((n, asked)) => {
+                    self.stats.reads_processed += 1;
                     self.stats.net_input_bytes += n as u64;
                     c.last_interaction = self.unixtime;
                     c.qbuf_peak = c.qbuf_peak.max(c.qbuf.len());

@@ -125,13 +125,13 @@ pub struct Stats {
     pub keyspace_misses: u64,
     pub total_error_replies: u64,
     pub unexpected_error_replies: u64,
-    pub client_qbuf_limit_disconnections: u64,
     pub client_outbuf_limit_disconnections: u64,
     pub errors: BTreeMap<String, u64>,
     /// Samples for the instantaneous_* metrics: (ms, commands, in, out).
     pub inst_samples: Vec<(i64, u64, u64, u64)>,
-    pub io_reads_processed: u64,
-    pub io_writes_processed: u64,
+    /// Read and write calls on client sockets (total_reads/writes_processed).
+    pub reads_processed: u64,
+    pub writes_processed: u64,
 }
 
 /// Redis stops adding new error codes to errorstats past this many.

@@ -350,8 +350,8 @@ fn stats_section(srv: &Server, o: &mut String) {
         s.keyspace_misses,
         s.unexpected_error_replies,
         s.total_error_replies,
-        s.io_reads_processed,
-        s.io_writes_processed,
+        s.reads_processed,
+        s.writes_processed,
     );
 }
 
