@@ -112,8 +112,6 @@ pub struct Client {
     pub last_cmd: &'static str,
     /// Time the output buffer first exceeded the soft limit (0 = not over).
     pub obuf_soft_limit_since: i64,
-    pub lib_name: Option<Bytes>,
-    pub lib_ver: Option<Bytes>,
 }
 
 impl Client {
@@ -142,8 +140,6 @@ impl Client {
             last_interaction: now,
             last_cmd: "NULL",
             obuf_soft_limit_since: 0,
-            lib_name: None,
-            lib_ver: None,
         }
     }
 

@@ -6,7 +6,7 @@
 //! maps, sets, doubles, nulls and pushes. This is the hot path, so nothing
 //! here allocates beyond growing the output buffer.
 
-use crate::util::number::{fmt_f64_g17, write_i64};
+use crate::util::number::{fmt_f64_g17, fmt_i64, write_i64};
 
 /// Writes replies for one client. `out` is the client's pending output.
 pub struct Reply<'a> {
@@ -75,9 +75,9 @@ impl<'a> Reply<'a> {
 
     /// An integer sent as a bulk string (GET on an `int`-encoded value).
     pub fn bulk_i64(&mut self, n: i64) {
-        let mut buf = Vec::with_capacity(20);
-        write_i64(&mut buf, n);
-        self.bulk(&buf);
+        let mut buf = [0u8; 20];
+        let digits = fmt_i64(n, &mut buf);
+        self.bulk(digits);
     }
 
     /// A missing value: `$-1` in RESP2, `_` in RESP3.
