@@ -81,7 +81,11 @@ pub fn memory_usage(cx: &mut Ctx) -> CmdResult {
         None => cx.reply().null(),
         Some(o) => {
             // Entry header + key + value, as Redis sums dictEntry, sds key and robj.
-            let n = 24 + key.len() + 3 + o.val.mem_usage();
+            // dictEntry + the key's sds + the value, as objectComputeSize adds them.
+            let key_sds = crate::types::value::alloc_size(
+                crate::types::value::sds_header(key.len()) + key.len() + 1,
+            );
+            let n = 24 + key_sds + o.val.mem_usage();
             cx.c.reply().int(n as i64);
         }
     }

@@ -183,12 +183,40 @@ impl Value {
     /// layout Redis reports for the same encoding.
     pub fn mem_usage(&self) -> usize {
         match self {
+            // robj only.
             Value::Int(_) => 16,
-            Value::Inline(s) => 16 + 3 + s.len as usize + 1,
-            Value::Emb(b) => 16 + 3 + b.len() + 1,
-            Value::Raw(v) => 16 + 9 + v.capacity(),
+            // robj and sds in one allocation.
+            Value::Inline(s) => alloc_size(16 + 3 + s.len as usize + 1),
+            Value::Emb(b) => alloc_size(16 + 3 + b.len() + 1),
+            // robj plus a separate sds with its spare room.
+            Value::Raw(v) => 16 + alloc_size(sds_header(v.len()) + v.capacity() + 1),
         }
     }
+}
+
+/// The header size of an sds of `len` bytes (sdsReqType).
+pub fn sds_header(len: usize) -> usize {
+    match len {
+        0..32 => 1,
+        32..256 => 3,
+        256..65536 => 5,
+        _ => 9,
+    }
+}
+
+/// The bytes jemalloc really hands out for a request of `n` (its size
+/// classes): Redis' MEMORY USAGE counts those, so we do too.
+pub fn alloc_size(n: usize) -> usize {
+    if n <= 8 {
+        return 8;
+    }
+    if n <= 128 {
+        return n.div_ceil(16) * 16;
+    }
+    // Four classes per doubling above 128.
+    let k = usize::BITS - 1 - (n - 1).leading_zeros();
+    let spacing = 1usize << (k - 2);
+    n.div_ceil(spacing) * spacing
 }
 
 #[cfg(test)]
@@ -205,6 +233,21 @@ mod tests {
         v.make_raw().unwrap().extend_from_slice(b"bar");
         assert_eq!(v.encoding_name(), "raw");
         assert_eq!(v.as_str().unwrap().to_vec(), b"foobar");
+    }
+
+    /// MEMORY USAGE figures recorded from Redis 7.0.15 (value + sds key +
+    /// 24-byte dictEntry) for "foo"="bar", "n"=12345, 100 and 5000 'a's.
+    #[test]
+    fn memory_usage_matches_redis() {
+        let usage = |k: &[u8], v: &Value| {
+            24 + alloc_size(sds_header(k.len()) + k.len() + 1) + v.mem_usage()
+        };
+        assert_eq!(usage(b"foo", &Value::from_bytes(b"bar")), 64);
+        assert_eq!(usage(b"n", &Value::from_bytes(b"12345")), 48);
+        let big = Value::Raw(Box::new(vec![b'a'; 100]));
+        assert_eq!(usage(b"big", &big), 160);
+        let big2 = Value::Raw(Box::new(vec![b'a'; 5000]));
+        assert_eq!(usage(b"big2", &big2), 5168);
     }
 
     #[test]
