@@ -13,7 +13,7 @@ CARGO  ?= cargo
 PREFIX ?= /usr/local
 BIN    := target/release/ferrodis-server
 
-.PHONY: all run test check bench install clean
+.PHONY: bench-callgrind all run test check bench install clean
 
 all:
 	$(CARGO) build --release
@@ -34,6 +34,10 @@ check:
 
 bench:
 	./bench/compare.sh
+
+# Instructions per request under callgrind (noise-free, slow).
+bench-callgrind:
+	./bench/callgrind.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
