@@ -52,8 +52,18 @@ pub struct ShutdownFlags {
 /// Get ready to exit: returns true when the process may exit now.
 /// Persistence (the final save) joins here when it lands.
 pub fn prepare_shutdown(srv: &mut Server, fl: ShutdownFlags) -> bool {
-    let _ = fl;
     warn!("User requested shutdown...");
+    // There is no RDB writer yet (persistence issue), so an explicit SAVE
+    // cannot be honoured: refuse like Redis does when the final save
+    // fails, unless FORCE says to exit anyway. Implicit saves (save points
+    // on SIGTERM) are skipped so that stopping the server always works.
+    if fl.save && !fl.nosave {
+        warn!("Saving the final RDB snapshot before exiting.");
+        warn!("Error trying to save the DB, can't exit.");
+        if !fl.force {
+            return false;
+        }
+    }
     // Flush what we can to clients still connected, as Redis does.
     srv.handle_pending_writes();
     if srv.pidfile_written {

@@ -891,6 +891,27 @@ fn shutdown_nosave_exits_0_and_says_bye_bye() {
     );
 }
 
+/// Until an RDB writer exists, SHUTDOWN SAVE cannot keep its promise: it
+/// is refused as Redis refuses when the final save fails, and FORCE exits.
+#[test]
+fn shutdown_save_is_refused_without_a_writer_and_force_exits() {
+    let mut srv = Server::start(&[]);
+    let mut c = srv.client();
+    assert_eq!(
+        c.cmd(&["SHUTDOWN", "SAVE"]),
+        Resp::err("ERR Errors trying to SHUTDOWN. Check logs.")
+    );
+    assert_eq!(c.cmd(&["PING"]), Resp::simple("PONG"));
+    assert!(srv
+        .log()
+        .contains("Error trying to save the DB, can't exit."));
+    c.send(&["SHUTDOWN", "SAVE", "FORCE"]);
+    let status = srv
+        .wait_exit(Duration::from_secs(20))
+        .expect("server still running after SHUTDOWN SAVE FORCE");
+    assert_eq!(status.code(), Some(0));
+}
+
 /// (role, level, message) of each log line in Redis' format
 /// `pid:role dd Mon yyyy hh:mm:ss.mmm level message`; other lines (the ASCII
 /// logo) are skipped. Panics on a line that starts like one but is malformed.
