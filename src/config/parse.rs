@@ -173,39 +173,9 @@ pub fn memtoull(p: &[u8]) -> Option<u64> {
     Some(v.wrapping_mul(mul))
 }
 
-/// string2ll: a strict decimal `long long`. No spaces, no `+`, no leading
-/// zeros (except "0" itself), at most 20 characters, no overflow.
-pub fn string2ll(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() >= 21 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match s.strip_prefix(b"-") {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    if negative {
-        if v > i64::MAX as u64 + 1 {
-            return None;
-        }
-        Some((v as i64).wrapping_neg())
-    } else {
-        i64::try_from(v).ok()
-    }
-}
+/// string2ll: Redis' strict decimal `long long` (one implementation for
+/// the whole server, in util::number).
+pub use crate::util::number::parse_i64 as string2ll;
 
 /// strtoll(s, &end, base) for base 8 or 10, as (value, whole string
 /// consumed, overflowed). Leading whitespace and a sign are accepted; with

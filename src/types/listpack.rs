@@ -37,7 +37,7 @@
 //! Redis' `unsigned char *p`. They are invalidated by any mutation, and must
 //! come from `first/next/prev/last/seek/find`: a made-up offset into the
 //! middle of an entry cannot panic, but (as in Redis) may corrupt the data.
-//! The structure is standalone: it imports nothing from the rest of the crate.
+//! The structure is standalone: it uses only util::number (string2ll).
 
 /// Bytes of the header (total length + element count).
 pub const HDR_SIZE: usize = 6;
@@ -47,8 +47,6 @@ const NUMELE_UNKNOWN: u16 = u16::MAX;
 const EOF: u8 = 0xFF;
 /// Redis refuses to grow a listpack beyond this (lpSafeToAdd).
 pub const MAX_SAFETY_SIZE: usize = 1 << 30;
-/// Longest string `lpStringToInt64` will consider (LONG_STR_SIZE - 1).
-const MAX_INT_STR_LEN: usize = 20;
 
 /// One element: listpacks only store these two kinds of values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,40 +65,9 @@ impl Entry<'_> {
     }
 }
 
-/// Parses a strict decimal i64 like Redis' `lpStringToInt64`: optional '-',
-/// no leading zeros, no '+', no spaces, at most 20 bytes, no overflow.
-pub fn string_to_i64(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > MAX_INT_STR_LEN {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    if neg {
-        // i64::MIN's magnitude is one more than i64::MAX.
-        if v > i64::MAX as u64 + 1 {
-            return None;
-        }
-        Some((v as i64).wrapping_neg())
-    } else {
-        i64::try_from(v).ok()
-    }
-}
+/// Parses a strict decimal i64 like Redis' `lpStringToInt64`, which has
+/// exactly string2ll's rules (shared with util::number).
+pub use crate::util::number::parse_i64 as string_to_i64;
 
 /// Number of bytes `encode_backlen` uses for `l` (lpEncodeBacklen sizes).
 fn backlen_size(l: u64) -> usize {
