@@ -118,7 +118,7 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
             "ERR wrong number of arguments for '{}' command",
             cmd.fullname
         );
-        reject(srv, c, Some(id), &err);
+        reject(srv, c, id, &err);
         return;
     }
     let cflags = cmd.flags;
@@ -128,12 +128,12 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
             || c.addr.starts_with("::1:");
         let allowed = srv.cfg.enable_debug_command.allows(local);
         if !allowed {
-            reject(srv, c, Some(id), "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+            reject(srv, c, id, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
             return;
         }
     }
     if !c.authenticated && cflags & spec::CMD_NO_AUTH == 0 {
-        reject(srv, c, Some(id), "NOAUTH Authentication required.");
+        reject(srv, c, id, "NOAUTH Authentication required.");
         return;
     }
     // Same place as Redis: a paused server holds the command back (all
@@ -146,12 +146,7 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         return;
     }
     if srv.loading && cflags & spec::CMD_LOADING == 0 {
-        reject(
-            srv,
-            c,
-            Some(id),
-            "LOADING Redis is loading the dataset in memory",
-        );
+        reject(srv, c, id, "LOADING Redis is loading the dataset in memory");
         return;
     }
     call(srv, c, id, start);
@@ -199,10 +194,8 @@ fn unknown_command_error(srv: &Server, argv: &[Bytes]) -> Vec<u8> {
 
 /// Refuse a command before it runs (rejectCommand): the error is sent and
 /// counted, and the command's `rejected_calls` grows.
-fn reject(srv: &mut Server, c: &mut Client, id: Option<CmdId>, err: &str) {
-    if let Some(id) = id {
-        srv.commands.get_mut(id).stats.rejected_calls += 1;
-    }
+fn reject(srv: &mut Server, c: &mut Client, id: CmdId, err: &str) {
+    srv.commands.get_mut(id).stats.rejected_calls += 1;
     add_error_reply(srv, c, err);
 }
 
