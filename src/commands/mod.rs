@@ -16,13 +16,18 @@ pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod expire;
+pub mod hash;
 pub mod help;
 pub mod info;
 pub mod keyspace;
 pub mod lcs;
+pub mod list;
 pub mod object;
 pub mod server;
+pub mod set;
+pub mod sort;
 pub mod string;
+pub mod zset;
 
 use bytes::Bytes;
 
@@ -268,14 +273,7 @@ impl Ctx<'_> {
 
     /// A key for writing (lookupKeyWrite): no hit/miss accounting.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Obj> {
-        let db = self.c.db;
-        if crate::db::expire::expire_if_needed(self.srv, db, key) {
-            return None;
-        }
-        let stamp = self.srv.access_stamp();
-        let o = self.srv.dbs[db].keys.get_mut(key)?;
-        o.lru = stamp.apply(o.lru);
-        Some(o)
+        lookup_write(self.srv, self.c.db, key)
     }
 
     /// Whether a key exists, without touching its LRU (EXISTS-like checks).
@@ -308,6 +306,17 @@ impl Ctx<'_> {
 }
 
 use crate::types::value::{Obj, Value};
+
+/// lookupKeyWrite on an explicit database, borrowing only the server.
+pub fn lookup_write<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut Obj> {
+    if crate::db::expire::expire_if_needed(srv, db, key) {
+        return None;
+    }
+    let stamp = srv.access_stamp();
+    let o = srv.dbs[db].keys.get_mut(key)?;
+    o.lru = stamp.apply(o.lru);
+    Some(o)
+}
 
 /// lookupKeyRead on an explicit database, borrowing only the server (so a
 /// caller can reply to its client while holding the value).

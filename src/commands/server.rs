@@ -62,6 +62,8 @@ pub fn shutdown(cx: &mut Ctx) -> CmdResult {
 }
 
 pub fn memory_usage(cx: &mut Ctx) -> CmdResult {
+    // OBJ_COMPUTE_SIZE_DEF_SAMPLES; 0 means every element.
+    let mut samples = 5usize;
     let mut j = 3;
     while j < cx.argc() {
         if cx.arg_is(j, "samples") && j + 1 < cx.argc() {
@@ -69,6 +71,7 @@ pub fn memory_usage(cx: &mut Ctx) -> CmdResult {
             if n < 0 {
                 return Err(CmdError::Syntax);
             }
+            samples = if n == 0 { usize::MAX } else { n as usize };
             j += 2;
         } else {
             return Err(CmdError::Syntax);
@@ -85,7 +88,7 @@ pub fn memory_usage(cx: &mut Ctx) -> CmdResult {
             let key_sds = crate::types::value::alloc_size(
                 crate::types::value::sds_header(key.len()) + key.len() + 1,
             );
-            let n = 24 + key_sds + o.val.mem_usage();
+            let n = 24 + key_sds + o.val.mem_usage(samples);
             cx.c.reply().int(n as i64);
         }
     }

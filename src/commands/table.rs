@@ -11,8 +11,8 @@ use std::io;
 
 use super::spec::{self, CommandSpec};
 use super::{
-    client, command, config, connection, debug, expire, info, keyspace, object, server, string,
-    Handler,
+    client, command, config, connection, debug, expire, hash, info, keyspace, list, object, server,
+    set, sort, string, zset, Handler,
 };
 use crate::stats::CmdStats;
 
@@ -148,9 +148,20 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("debug", debug::debug),
 ];
 
+/// Each command family's module lists its own handlers.
+const FAMILIES: &[&[(&str, Handler)]] = &[
+    HANDLERS,
+    list::HANDLERS,
+    hash::HANDLERS,
+    set::HANDLERS,
+    zset::HANDLERS,
+    sort::HANDLERS,
+];
+
 fn handler_for(fullname: &str) -> Option<Handler> {
-    HANDLERS
+    FAMILIES
         .iter()
+        .flat_map(|f| f.iter())
         .find(|(n, _)| *n == fullname)
         .map(|(_, h)| *h)
 }

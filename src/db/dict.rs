@@ -328,7 +328,9 @@ thread_local! {
     static RNG_STATE: Cell<u64> = Cell::new(entropy(0x7a9d));
 }
 
-fn random_u64() -> u64 {
+/// A fast non-cryptographic random u64 (wyrand), shared by every command
+/// that picks at random (SPOP, SRANDMEMBER, HRANDFIELD, ...).
+pub fn random_u64() -> u64 {
     RNG_STATE.with(|state| {
         let x = state.get().wrapping_add(0xa076_1d64_78bd_642f);
         state.set(x);
@@ -338,7 +340,7 @@ fn random_u64() -> u64 {
 
 /// A random index in `0..n`; `n` must be non-zero. The modulo bias is below
 /// n / 2^64, far under anything sampling could notice.
-fn random_below(n: usize) -> usize {
+pub fn random_below(n: usize) -> usize {
     (random_u64() % n as u64) as usize
 }
 

@@ -77,6 +77,10 @@ pub fn mix_digest(d: &mut [u8; 20], data: &[u8]) {
 fn type_code(t: ValueType) -> u32 {
     match t {
         ValueType::String => 0,
+        ValueType::List => 1,
+        ValueType::Set => 2,
+        ValueType::ZSet => 3,
+        ValueType::Hash => 4,
     }
 }
 

@@ -1,7 +1,11 @@
 //! Plain value structures: they import nothing from the server, the network
 //! or the commands (like Redis' t_*.c helpers that never see a client).
 
+pub mod hash;
 pub mod intset;
 pub mod key;
 pub mod listpack;
+pub mod quicklist;
+pub mod set;
 pub mod value;
+pub mod zset;

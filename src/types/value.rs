@@ -10,6 +10,11 @@
 //! Short `embstr`s live inline in the entry, so a small key and value cost
 //! one allocation.
 
+use crate::errors::CmdError;
+use crate::types::hash::Hash;
+use crate::types::quicklist::Quicklist;
+use crate::types::set::Set;
+use crate::types::zset::ZSet;
 use crate::util::number::{parse_i64, write_i64};
 
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
@@ -32,8 +37,7 @@ impl InlineStr {
     }
 }
 
-/// A value of any type. Only strings exist so far; collections get their
-/// own variants (boxed, so the enum stays 24 bytes).
+/// A value of any type. Collections are boxed, so the enum stays 24 bytes.
 #[derive(Clone)]
 pub enum Value {
     /// `int` encoding.
@@ -45,6 +49,14 @@ pub enum Value {
     /// `raw`: longer strings and strings modified in place; the Vec keeps
     /// spare capacity so repeated APPENDs are amortised, like sds.
     Raw(Box<Vec<u8>>),
+    /// `quicklist` (a list of listpack nodes).
+    List(Box<Quicklist>),
+    /// `listpack` or `hashtable`.
+    Hash(Box<Hash>),
+    /// `intset` or `hashtable`.
+    Set(Box<Set>),
+    /// `listpack` or `skiplist`.
+    ZSet(Box<ZSet>),
 }
 
 /// A keyspace entry's value plus Redis' 24-bit LRU/LFU field.
@@ -58,12 +70,20 @@ pub struct Obj {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ValueType {
     String,
+    List,
+    Set,
+    ZSet,
+    Hash,
 }
 
 impl ValueType {
     pub fn name(self) -> &'static str {
         match self {
             ValueType::String => "string",
+            ValueType::List => "list",
+            ValueType::Set => "set",
+            ValueType::ZSet => "zset",
+            ValueType::Hash => "hash",
         }
     }
 }
@@ -145,6 +165,10 @@ impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Int(_) | Value::Inline(_) | Value::Emb(_) | Value::Raw(_) => ValueType::String,
+            Value::List(_) => ValueType::List,
+            Value::Hash(_) => ValueType::Hash,
+            Value::Set(_) => ValueType::Set,
+            Value::ZSet(_) => ValueType::ZSet,
         }
     }
 
@@ -155,6 +179,7 @@ impl Value {
             Value::Inline(s) => Some(StrRef::Bytes(s.as_bytes())),
             Value::Emb(b) => Some(StrRef::Bytes(b)),
             Value::Raw(v) => Some(StrRef::Bytes(v)),
+            _ => None,
         }
     }
 
@@ -176,12 +201,16 @@ impl Value {
             Value::Int(_) => "int",
             Value::Inline(_) | Value::Emb(_) => "embstr",
             Value::Raw(_) => "raw",
+            Value::List(l) => l.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
+            Value::Set(st) => st.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 
     /// Approximate bytes used by the value (MEMORY USAGE), following the
     /// layout Redis reports for the same encoding.
-    pub fn mem_usage(&self) -> usize {
+    pub fn mem_usage(&self, samples: usize) -> usize {
         match self {
             // robj only.
             Value::Int(_) => 16,
@@ -190,6 +219,70 @@ impl Value {
             Value::Emb(b) => alloc_size(16 + 3 + b.len() + 1),
             // robj plus a separate sds with its spare room.
             Value::Raw(v) => 16 + alloc_size(sds_header(v.len()) + v.capacity() + 1),
+            Value::List(l) => l.mem_usage(samples),
+            Value::Hash(h) => h.mem_usage(samples),
+            Value::Set(st) => st.mem_usage(samples),
+            Value::ZSet(z) => z.mem_usage(samples),
+        }
+    }
+
+    /// The value as a list, or WRONGTYPE.
+    pub fn as_list(&self) -> Result<&Quicklist, CmdError> {
+        match self {
+            Value::List(l) => Ok(l),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    pub fn as_list_mut(&mut self) -> Result<&mut Quicklist, CmdError> {
+        match self {
+            Value::List(l) => Ok(l),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    /// The value as a hash, or WRONGTYPE.
+    pub fn as_hash(&self) -> Result<&Hash, CmdError> {
+        match self {
+            Value::Hash(h) => Ok(h),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    pub fn as_hash_mut(&mut self) -> Result<&mut Hash, CmdError> {
+        match self {
+            Value::Hash(h) => Ok(h),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    /// The value as a set, or WRONGTYPE.
+    pub fn as_set(&self) -> Result<&Set, CmdError> {
+        match self {
+            Value::Set(st) => Ok(st),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    pub fn as_set_mut(&mut self) -> Result<&mut Set, CmdError> {
+        match self {
+            Value::Set(st) => Ok(st),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    /// The value as a sorted set, or WRONGTYPE.
+    pub fn as_zset(&self) -> Result<&ZSet, CmdError> {
+        match self {
+            Value::ZSet(z) => Ok(z),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    pub fn as_zset_mut(&mut self) -> Result<&mut ZSet, CmdError> {
+        match self {
+            Value::ZSet(z) => Ok(z),
+            _ => Err(CmdError::WrongType),
         }
     }
 }
