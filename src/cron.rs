@@ -78,7 +78,9 @@ fn clients_cron(srv: &mut Server) {
         let Some(Some(c)) = srv.clients.get_mut(slot) else {
             continue;
         };
-        if timeout > 0 && now - c.last_interaction > timeout as i64 && c.flags & flags::MONITOR == 0
+        if timeout > 0
+            && now - c.last_interaction > timeout as i64
+            && c.flags & (flags::MONITOR | flags::BLOCKED) == 0
         {
             debug!("Closing idle client");
             to_close.push(slot);

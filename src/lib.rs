@@ -15,6 +15,7 @@
 //! * `util`     — Redis' glob matcher and number formatting rules.
 //! * `logging`, `stats`, `memory` — log format, counters, allocator figures.
 
+pub mod blocked;
 pub mod commands;
 pub mod config;
 pub mod cron;

@@ -46,7 +46,11 @@ pub struct Server {
     pub pending_writes: Vec<usize>,
     /// Slots of clients whose read was cut short for fairness, or whose
     /// postponed command can run again.
-    pending_reads: Vec<usize>,
+    pub pending_reads: Vec<usize>,
+    /// Clients blocked on keys (INFO blocked_clients with the postponed).
+    pub blocked_clients: usize,
+    /// (deadline ms, client id, slot) of every blocked client with a timeout.
+    pub block_deadlines: std::collections::BTreeSet<(i64, u64, usize)>,
     /// Spare vector swapped with `pending_writes` each iteration.
     write_batch: Vec<usize>,
     /// Slots of clients holding a command back during CLIENT PAUSE.
@@ -115,6 +119,8 @@ impl Server {
             listeners: Vec::new(),
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
+            blocked_clients: 0,
+            block_deadlines: std::collections::BTreeSet::new(),
             postponed: Vec::new(),
             write_batch: Vec::new(),
             commands,
@@ -226,11 +232,15 @@ impl Server {
         self.next_cron = Instant::now();
         loop {
             self.before_sleep();
-            let timeout = if self.pending_reads.is_empty() {
+            let mut timeout = if self.pending_reads.is_empty() {
                 self.next_cron.saturating_duration_since(Instant::now())
             } else {
                 Duration::ZERO
             };
+            if let Some(when) = crate::blocked::next_deadline(self) {
+                let ms = (when - crate::logging::now_ms()).max(0) as u64;
+                timeout = timeout.min(Duration::from_millis(ms));
+            }
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     return Err(e);
@@ -302,6 +312,9 @@ impl Server {
     /// Work done before blocking in poll: the fast expire cycle, then every
     /// pending reply written directly (handleClientsWithPendingWrites).
     fn before_sleep(&mut self) {
+        if !self.block_deadlines.is_empty() {
+            crate::blocked::handle_timeouts(self);
+        }
         if self.active_expire_enabled && !self.cron_paused {
             crate::db::expire::active_expire_cycle(self, crate::db::expire::CycleKind::Fast);
         }
@@ -455,6 +468,9 @@ impl Server {
             return;
         };
         let mut c = c;
+        if c.flags & flags::BLOCKED != 0 {
+            crate::blocked::forget(self, &mut c);
+        }
         let _ = self.poll.registry().deregister(c.conn.source());
         debug!("Client closed connection id={} addr={}", c.id, c.addr);
         self.num_clients -= 1;
@@ -471,6 +487,11 @@ impl Server {
         c.flags &= !flags::PENDING_READ;
         if c.flags & flags::POSTPONED != 0 && self.pause_until_ms == 0 {
             // Resumed after CLIENT UNPAUSE: run what is already buffered.
+            self.process_input(&mut c);
+        }
+        if c.flags & flags::UNBLOCKED != 0 {
+            // Just unblocked: run what arrived while it waited.
+            c.flags &= !flags::UNBLOCKED;
             self.process_input(&mut c);
         }
         loop {
@@ -556,7 +577,7 @@ impl Server {
     /// (processInputBuffer).
     fn process_input(&mut self, c: &mut Client) {
         loop {
-            if c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0 {
+            if c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::BLOCKED) != 0 {
                 return;
             }
             if c.flags & flags::POSTPONED != 0 {

@@ -192,6 +192,33 @@ pub fn kill(cx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: end another client's blocking wait.
+pub fn unblock(cx: &mut Ctx) -> CmdResult {
+    let mut error = false;
+    if cx.argc() == 4 {
+        if cx.arg_is(3, "timeout") {
+            error = false;
+        } else if cx.arg_is(3, "error") {
+            error = true;
+        } else {
+            return Err(CmdError::msg(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ));
+        }
+    }
+    let id = cx.arg_i64(2)?;
+    // The caller is out of its slot while it runs, so it is never found
+    // here (and it cannot be blocked anyway).
+    let slot = cx.srv.client_slots().find(|&s| {
+        cx.srv.clients[s]
+            .as_ref()
+            .is_some_and(|t| t.id as i64 == id)
+    });
+    let done = slot.is_some_and(|s| crate::blocked::unblock_by_request(cx.srv, s, error));
+    cx.reply().int(done as i64);
+    Ok(())
+}
+
 pub fn pause(cx: &mut Ctx) -> CmdResult {
     if cx.argc() > 4 {
         return Err(super::help::subcommand_syntax_error(cx));

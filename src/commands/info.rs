@@ -96,7 +96,7 @@ pub fn gen_info(srv: &mut Server, sections: &[String], _caller: u64) -> String {
             srv.num_clients,
             srv.cfg.maxclients,
             srv.clients.iter().flatten().map(|c| c.qbuf_peak).max().unwrap_or(0),
-            srv.postponed_count(),
+            srv.postponed_count() + srv.blocked_clients,
         );
     }
     if has("memory") {

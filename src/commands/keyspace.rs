@@ -350,9 +350,9 @@ pub fn swapdb(cx: &mut Ctx) -> CmdResult {
     }
     if a != b {
         let (a, b) = (a as usize, b as usize);
-        cx.srv.dbs.swap(a, b);
-        cx.srv.dbs[a].id = a;
-        cx.srv.dbs[b].id = b;
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (left, right) = cx.srv.dbs.split_at_mut(hi);
+        left[lo].swap_data(&mut right[0]);
         cx.dirty(1);
     }
     cx.reply().ok();

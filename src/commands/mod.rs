@@ -10,6 +10,7 @@ pub mod spec;
 pub mod spec_data;
 mod table;
 
+pub mod blocking;
 pub mod client;
 pub mod command;
 pub mod config;
@@ -155,6 +156,9 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         return;
     }
     call(srv, c, id, start);
+    if crate::blocked::has_ready_keys(srv) {
+        crate::blocked::handle_ready_keys(srv);
+    }
 }
 
 /// Redis prints arguments with `%.*s`: C strings, so a NUL ends them,
@@ -253,6 +257,11 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
         c.flags &= !flags::REPLY_SKIP;
     }
     let _ = dirty_before;
+    srv.stats.total_commands_processed += 1;
+    // A command that blocked is counted when it completes (blocked.rs).
+    if c.flags & flags::BLOCKED != 0 {
+        return;
+    }
     let cmd = srv.commands.get_mut(id);
     cmd.stats.calls += 1;
     cmd.stats.usec += usec;
@@ -260,7 +269,6 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
         cmd.stats.failed_calls += 1;
     }
     cmd.stats.record_latency(usec);
-    srv.stats.total_commands_processed += 1;
 }
 
 /// Key access with Redis' semantics (db.c lookupKey*): lazy expiry first,

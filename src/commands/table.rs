@@ -114,6 +114,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("client|info", client::info),
     ("client|kill", client::kill),
     ("client|pause", client::pause),
+    ("client|unblock", client::unblock),
     ("client|unpause", client::unpause),
     ("client|reply", client::reply),
     ("client|no-evict", client::no_evict),

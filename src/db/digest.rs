@@ -11,7 +11,10 @@
 //! non-empty database first mixes its index into the total.
 
 use super::Db;
-use crate::types::value::{Obj, ValueType};
+use crate::types::listpack::Entry;
+use crate::types::value::{Obj, Value, ValueType};
+use crate::util::number::fmt_f64_g17;
+use std::borrow::Cow;
 
 /// SHA-1 (FIPS 180-4); small and only used here.
 pub fn sha1(data: &[u8]) -> [u8; 20] {
@@ -87,11 +90,51 @@ fn type_code(t: ValueType) -> u32 {
 /// Mix one value (and its TTL marker) into `d` (xorObjectDigest).
 pub fn object_digest(d: &mut [u8; 20], o: &Obj, has_expire: bool) {
     mix_digest(d, &type_code(o.val.value_type()).to_be_bytes());
-    if let Some(s) = o.val.as_str() {
-        mix_digest(d, &s.to_vec());
+    // Ordered types mix each element into the running digest; unordered
+    // ones XOR per-element digests, so the result ignores storage order.
+    match &o.val {
+        Value::List(l) => {
+            for e in l.iter() {
+                mix_digest(d, &entry_bytes(e));
+            }
+        }
+        Value::Set(st) => {
+            for e in st.iter() {
+                xor_digest(d, &entry_bytes(e));
+            }
+        }
+        Value::ZSet(z) => {
+            for (m, score) in z.iter() {
+                let mut ele = [0u8; 20];
+                mix_digest(&mut ele, &entry_bytes(m));
+                mix_digest(&mut ele, fmt_f64_g17(score).as_bytes());
+                xor_digest(d, &ele);
+            }
+        }
+        Value::Hash(h) => {
+            for (f, v) in h.iter() {
+                let mut ele = [0u8; 20];
+                mix_digest(&mut ele, &entry_bytes(f));
+                mix_digest(&mut ele, &entry_bytes(v));
+                xor_digest(d, &ele);
+            }
+        }
+        v => {
+            if let Some(s) = v.as_str() {
+                mix_digest(d, &s.to_vec());
+            }
+        }
     }
     if has_expire {
         xor_digest(d, b"!!expire!!");
+    }
+}
+
+/// An element's bytes as Redis hashes them (integers in decimal).
+fn entry_bytes(e: Entry<'_>) -> Cow<'_, [u8]> {
+    match e {
+        Entry::Str(s) => Cow::Borrowed(s),
+        Entry::Int(n) => Cow::Owned(n.to_string().into_bytes()),
     }
 }
 

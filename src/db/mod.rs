@@ -11,6 +11,7 @@ pub mod lru;
 use crate::types::key::Key;
 use crate::types::value::Obj;
 use dict::Dict;
+use std::collections::VecDeque;
 
 pub struct Db {
     pub id: usize,
@@ -23,6 +24,11 @@ pub struct Db {
     pub avg_ttl: i64,
     /// Where the active expire cycle resumes scanning `expires`.
     pub expires_cursor: u64,
+    /// Key -> slots of the clients blocked on it, in blocking order.
+    pub blocking_keys: Dict<Key, VecDeque<usize>>,
+    /// Keys with blocked clients that got a value since the last command
+    /// (without repeats; served by blocked::handle_ready_keys).
+    pub ready: Vec<Key>,
 }
 
 impl Db {
@@ -33,6 +39,8 @@ impl Db {
             expires: Dict::new(),
             avg_ttl: 0,
             expires_cursor: 0,
+            blocking_keys: Dict::new(),
+            ready: Vec::new(),
         }
     }
 
@@ -47,6 +55,7 @@ impl Db {
 
     /// Add or overwrite `key`, dropping any TTL unless `keep_ttl`.
     pub fn set(&mut self, key: &[u8], obj: Obj, keep_ttl: bool) {
+        self.signal_ready(key, &obj);
         if let Some(old) = self.keys.get_mut(key) {
             *old = obj;
         } else {
@@ -59,7 +68,20 @@ impl Db {
 
     /// Add `key`, which the caller knows is absent.
     pub fn add(&mut self, key: &[u8], obj: Obj) {
+        self.signal_ready(key, &obj);
         self.keys.insert_new(Key::new(key), obj);
+    }
+
+    /// Queue `key` for the clients blocked on it when the new value may
+    /// serve them (signalKeyAsReady).
+    #[inline]
+    fn signal_ready(&mut self, key: &[u8], obj: &Obj) {
+        if self.blocking_keys.is_empty() || !crate::blocked::may_serve(&obj.val) {
+            return;
+        }
+        if self.blocking_keys.contains_key(key) && !self.ready.iter().any(|k| k.as_bytes() == key) {
+            self.ready.push(Key::new(key));
+        }
     }
 
     /// Delete `key` and its TTL; returns the old value.
@@ -91,6 +113,29 @@ impl Db {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// Exchange the datasets of two databases (SWAPDB); the clients blocked
+    /// on each db's keys stay with the db, and wake up if the data now
+    /// there serves them (scanDatabaseForReadyKeys).
+    pub fn swap_data(&mut self, other: &mut Db) {
+        std::mem::swap(&mut self.keys, &mut other.keys);
+        std::mem::swap(&mut self.expires, &mut other.expires);
+        std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
+        std::mem::swap(&mut self.expires_cursor, &mut other.expires_cursor);
+        self.scan_ready();
+        other.scan_ready();
+    }
+
+    fn scan_ready(&mut self) {
+        let waited: Vec<Key> = self.blocking_keys.keys().cloned().collect();
+        for k in waited {
+            if let Some(o) = self.keys.peek(k.as_bytes()) {
+                if crate::blocked::may_serve(&o.val) && !self.ready.contains(&k) {
+                    self.ready.push(k);
+                }
+            }
+        }
     }
 
     /// Drop every key (FLUSHDB); the old tables are returned so a caller can

@@ -35,6 +35,11 @@ pub mod flags {
     pub const MONITOR: u32 = 1 << 11;
     /// Holding a command until CLIENT PAUSE ends (blockPostponeClient).
     pub const POSTPONED: u32 = 1 << 12;
+    /// Waiting in a blocking command (BLPOP, BZPOPMIN, ...).
+    pub const BLOCKED: u32 = 1 << 13;
+    /// Just unblocked: run what is already in the query buffer before
+    /// reading more.
+    pub const UNBLOCKED: u32 = 1 << 14;
 }
 
 pub enum Conn {
@@ -112,6 +117,8 @@ pub struct Client {
     pub last_cmd: &'static str,
     /// Time the output buffer first exceeded the soft limit (0 = not over).
     pub obuf_soft_limit_since: i64,
+    /// What the client waits for while BLOCKED.
+    pub blocked: Option<Box<crate::blocked::Blocked>>,
 }
 
 impl Client {
@@ -140,6 +147,7 @@ impl Client {
             last_interaction: now,
             last_cmd: "NULL",
             obuf_soft_limit_since: 0,
+            blocked: None,
         }
     }
 
@@ -196,8 +204,14 @@ impl Client {
         if self.flags & flags::MONITOR != 0 {
             fl.push('O');
         }
+        if self.flags & flags::BLOCKED != 0 {
+            fl.push('b');
+        }
         if self.flags & flags::CLOSE_AFTER_REPLY != 0 {
             fl.push('c');
+        }
+        if self.flags & flags::UNBLOCKED != 0 {
+            fl.push('u');
         }
         if self.flags & flags::CLOSE_ASAP != 0 {
             fl.push('A');

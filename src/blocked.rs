@@ -1,0 +1,267 @@
+//! Clients blocked on keys (Redis' blocked.c): BLPOP and friends park the
+//! client until one of its keys gets data, its timeout passes, or CLIENT
+//! UNBLOCK ends the wait.
+//!
+//! Bookkeeping, as in Redis:
+//! * each `Db` maps a key to the FIFO of client slots blocked on it
+//!   (`blocking_keys`), and the client keeps what it waits for
+//!   (`Client::blocked`);
+//! * adding a list or sorted set under a watched key queues it in the
+//!   db's `ready` list (`Db::add`/`Db::set` do it, like Redis' dbAdd);
+//! * after each command, `handle_ready_keys` serves the clients of every
+//!   ready key in the order they blocked, until the key runs out; serving
+//!   BLMOVE may make another key ready, so it loops until nothing is left;
+//! * deadlines sit in an ordered set, so the loop can sleep until the
+//!   nearest one and expire exactly the clients that are due.
+//!
+//! A blocked client's later requests stay in its query buffer; once
+//! unblocked it is queued to run them (flag UNBLOCKED).
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+
+use crate::commands::CmdId;
+use crate::net::client::{flags, Client};
+use crate::server::{Server, CLIENT_TOKEN_BASE};
+use crate::types::key::Key;
+use crate::types::value::Value;
+
+/// Which end of a list an operation works on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum End {
+    Head,
+    Tail,
+}
+
+/// What a blocked client will do once a key is ready.
+#[derive(Clone, Debug)]
+pub enum BlockOp {
+    /// BLPOP / BRPOP (`count` None) and BLMPOP (`count` Some).
+    ListPop { from: End, count: Option<usize> },
+    /// BLMOVE and BRPOPLPUSH: pop from the ready key, push to `dst`.
+    ListMove {
+        dst: Bytes,
+        from: End,
+        to: End,
+        rpoplpush: bool,
+    },
+    /// BZPOPMIN / BZPOPMAX (`count` None) and BZMPOP (`count` Some).
+    ZPop { max: bool, count: Option<usize> },
+}
+
+impl BlockOp {
+    /// Whether a value of this type can serve the operation.
+    fn served_by(&self, v: &Value) -> bool {
+        match self {
+            BlockOp::ListPop { .. } | BlockOp::ListMove { .. } => matches!(v, Value::List(_)),
+            BlockOp::ZPop { .. } => matches!(v, Value::ZSet(_)),
+        }
+    }
+}
+
+/// A client's wait: its keys (without repeats), deadline and operation.
+#[derive(Debug)]
+pub struct Blocked {
+    pub db: usize,
+    pub keys: Vec<Bytes>,
+    /// Absolute Unix ms; 0 waits forever.
+    pub deadline_ms: i64,
+    pub op: BlockOp,
+    /// The blocking command, for its stats when it finally completes.
+    pub cmd: CmdId,
+}
+
+/// Whether a value added under `key` may wake a blocked client: the Db
+/// calls this from add/set (signalKeyAsReady).
+pub fn may_serve(v: &Value) -> bool {
+    matches!(v, Value::List(_) | Value::ZSet(_))
+}
+
+/// Park `c` (whose slot is its token's) until a key of `b` is ready.
+pub fn block(srv: &mut Server, c: &mut Client, mut b: Blocked) {
+    let slot = c.token - CLIENT_TOKEN_BASE;
+    let mut seen: Vec<Bytes> = Vec::with_capacity(b.keys.len());
+    for k in b.keys.drain(..) {
+        if seen.contains(&k) {
+            continue;
+        }
+        let db = &mut srv.dbs[b.db];
+        match db.blocking_keys.get_mut(&k) {
+            Some(q) => q.push_back(slot),
+            None => db
+                .blocking_keys
+                .insert_new(Key::new(&k), VecDeque::from([slot])),
+        }
+        seen.push(k);
+    }
+    b.keys = seen;
+    if b.deadline_ms > 0 {
+        srv.block_deadlines.insert((b.deadline_ms, c.id, slot));
+    }
+    c.flags |= flags::BLOCKED;
+    c.blocked = Some(Box::new(b));
+    srv.blocked_clients += 1;
+}
+
+/// Forget `c`'s wait (unblockClient without the reply): its key queues, its
+/// deadline and the counters. The caller decides what it is told.
+pub fn forget(srv: &mut Server, c: &mut Client) {
+    let Some(b) = c.blocked.take() else {
+        return;
+    };
+    let slot = c.token - CLIENT_TOKEN_BASE;
+    let db = &mut srv.dbs[b.db];
+    for k in &b.keys {
+        let emptied = match db.blocking_keys.get_mut(k) {
+            Some(q) => {
+                q.retain(|&s| s != slot);
+                q.is_empty()
+            }
+            None => false,
+        };
+        if emptied {
+            db.blocking_keys.remove(k);
+        }
+    }
+    if b.deadline_ms > 0 {
+        srv.block_deadlines.remove(&(b.deadline_ms, c.id, slot));
+    }
+    c.flags &= !flags::BLOCKED;
+    srv.blocked_clients -= 1;
+}
+
+/// End `c`'s wait after its reply was written: it goes on with whatever
+/// requests it sent meanwhile.
+fn finish(srv: &mut Server, c: &mut Client, cmd: CmdId, start_ns: u64, failed: bool) {
+    forget(srv, c);
+    let usec = crate::server::mono_ns().saturating_sub(start_ns) / 1000;
+    let st = &mut srv.commands.get_mut(cmd).stats;
+    st.calls += 1;
+    st.usec += usec;
+    if failed {
+        st.failed_calls += 1;
+    }
+    st.record_latency(usec);
+    c.flags |= flags::UNBLOCKED;
+    srv.pending_reads.push(c.token - CLIENT_TOKEN_BASE);
+}
+
+/// Whether any key is waiting to be served (cheap when nobody blocks).
+#[inline]
+pub fn has_ready_keys(srv: &Server) -> bool {
+    srv.blocked_clients > 0 && srv.dbs.iter().any(|d| !d.ready.is_empty())
+}
+
+/// Serve the clients blocked on every ready key (handleClientsBlockedOnKeys).
+pub fn handle_ready_keys(srv: &mut Server) {
+    loop {
+        let mut batch = Vec::new();
+        for (i, db) in srv.dbs.iter_mut().enumerate() {
+            for k in db.ready.drain(..) {
+                batch.push((i, k));
+            }
+        }
+        if batch.is_empty() {
+            return;
+        }
+        for (db, key) in batch {
+            serve_key(srv, db, key.as_bytes());
+        }
+    }
+}
+
+/// Serve, in FIFO order, the clients waiting on one ready key, while the
+/// key still holds something they can take.
+fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
+    let Some(queue) = srv.dbs[db].blocking_keys.get(key) else {
+        return;
+    };
+    let waiting: Vec<usize> = queue.iter().copied().collect();
+    for slot in waiting {
+        if crate::db::expire::expire_if_needed(srv, db, key) {
+            return;
+        }
+        let Some(v) = srv.dbs[db].keys.peek(key) else {
+            return;
+        };
+        let Some(Some(mut c)) = srv.clients.get_mut(slot).map(Option::take) else {
+            continue;
+        };
+        let serves = c.blocked.as_ref().is_some_and(|b| b.op.served_by(&v.val));
+        if serves {
+            let start = crate::server::mono_ns();
+            let errors_before = srv.stats.total_error_replies;
+            let cmd = c.blocked.as_ref().map(|b| b.cmd);
+            crate::commands::blocking::serve(srv, &mut c, key);
+            if let Some(cmd) = cmd {
+                let failed = srv.stats.total_error_replies != errors_before;
+                finish(srv, &mut c, cmd, start, failed);
+            }
+        }
+        srv.clients[slot] = Some(c);
+        if serves {
+            srv.queue_write(slot);
+        }
+    }
+}
+
+/// The nearest deadline of a blocked client, in Unix ms.
+pub fn next_deadline(srv: &Server) -> Option<i64> {
+    srv.block_deadlines.first().map(|d| d.0)
+}
+
+/// Answer the clients whose timeout passed with a null array
+/// (replyToBlockedClientTimedOut).
+pub fn handle_timeouts(srv: &mut Server) {
+    let now = crate::logging::now_ms();
+    while let Some(&(when, _, slot)) = srv.block_deadlines.first() {
+        if when > now {
+            break;
+        }
+        let Some(Some(mut c)) = srv.clients.get_mut(slot).map(Option::take) else {
+            srv.block_deadlines.pop_first();
+            continue;
+        };
+        timed_out(srv, &mut c);
+        srv.clients[slot] = Some(c);
+        srv.queue_write(slot);
+    }
+}
+
+fn timed_out(srv: &mut Server, c: &mut Client) {
+    let Some(cmd) = c.blocked.as_ref().map(|b| b.cmd) else {
+        return;
+    };
+    c.reply().null_array();
+    finish(srv, c, cmd, crate::server::mono_ns(), false);
+}
+
+/// CLIENT UNBLOCK: end the wait of the client in `slot` as a timeout, or
+/// with an error. False when that client is not blocked.
+pub fn unblock_by_request(srv: &mut Server, slot: usize, error: bool) -> bool {
+    let Some(Some(mut c)) = srv.clients.get_mut(slot).map(Option::take) else {
+        return false;
+    };
+    let blocked = c.flags & flags::BLOCKED != 0;
+    if blocked {
+        if error {
+            let cmd = c.blocked.as_ref().map(|b| b.cmd);
+            crate::commands::add_error_reply(
+                srv,
+                &mut c,
+                "UNBLOCKED client unblocked via CLIENT UNBLOCK",
+            );
+            if let Some(cmd) = cmd {
+                finish(srv, &mut c, cmd, crate::server::mono_ns(), true);
+            }
+        } else {
+            timed_out(srv, &mut c);
+        }
+    }
+    srv.clients[slot] = Some(c);
+    if blocked {
+        srv.queue_write(slot);
+    }
+    blocked
+}
