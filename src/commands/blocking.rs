@@ -1,8 +1,247 @@
-//! STUB: blocking list and sorted-set commands.
+//! The blocking list and sorted-set commands: BLPOP BRPOP BLMOVE
+//! BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP.
+//!
+//! Each parses its arguments (the timeout first, as Redis does), then
+//! either serves at once from the first key that holds data, or parks the
+//! client (`blocked::block`). When a key becomes ready, `serve` runs the
+//! same pop or move for the parked client on that key.
 
-use crate::net::client::Client;
+use bytes::Bytes;
+
+use super::{lookup_write, Ctx, Handler};
+use crate::blocked::{self, BlockOp, Blocked, End};
+use crate::errors::{CmdError, CmdResult};
+use crate::net::client::{flags, Client};
 use crate::server::Server;
+use crate::types::value::Value;
+use crate::util::number::LongDouble;
+
+/// The commands this module serves, by full name.
+pub const HANDLERS: &[(&str, Handler)] = &[
+    ("blpop", blpop),
+    ("brpop", brpop),
+    ("blmove", blmove),
+    ("brpoplpush", brpoplpush),
+    ("blmpop", blmpop),
+    ("bzpopmin", bzpopmin),
+    ("bzpopmax", bzpopmax),
+    ("bzmpop", bzmpop),
+];
+
+/// getTimeoutFromObjectOrReply in seconds: a long double, rounded up to
+/// ms; 0 waits forever. Returns the absolute deadline in Unix ms.
+fn parse_timeout(cx: &Ctx, i: usize) -> Result<i64, CmdError> {
+    let t = LongDouble::parse(cx.arg(i))
+        .filter(|t| !t.is_nan())
+        .ok_or(CmdError::msg("ERR timeout is not a float or out of range"))?;
+    let ms = t.seconds_to_ms_ceil();
+    if ms < 0 {
+        return Err(CmdError::msg("ERR timeout is negative"));
+    }
+    Ok(if ms > 0 {
+        ms.wrapping_add(crate::logging::now_ms())
+    } else {
+        0
+    })
+}
+
+/// LEFT|RIGHT (getListPositionFromObjectOrReply).
+pub fn parse_end(b: &[u8]) -> Result<End, CmdError> {
+    if b.eq_ignore_ascii_case(b"left") {
+        Ok(End::Head)
+    } else if b.eq_ignore_ascii_case(b"right") {
+        Ok(End::Tail)
+    } else {
+        Err(CmdError::Syntax)
+    }
+}
+
+/// `numkeys key... WHERE [COUNT n]` of BLMPOP/BZMPOP (and LMPOP/ZMPOP):
+/// returns the key range, the index of WHERE, and the count (1 default).
+pub fn parse_mpop(cx: &Ctx, numkeys_idx: usize) -> Result<(usize, usize, usize), CmdError> {
+    let numkeys = crate::util::number::parse_i64(cx.arg(numkeys_idx))
+        .filter(|&n| n > 0)
+        .ok_or(CmdError::msg("ERR numkeys should be greater than 0"))?;
+    let where_idx = (numkeys as u64).saturating_add(numkeys_idx as u64 + 1);
+    if where_idx >= cx.argc() as u64 {
+        return Err(CmdError::Syntax);
+    }
+    let where_idx = where_idx as usize;
+    let mut count = None;
+    let mut j = where_idx + 1;
+    while j < cx.argc() {
+        let more = cx.argc() - 1 - j;
+        if count.is_none() && cx.arg_is(j, "count") && more > 0 {
+            j += 1;
+            let n = crate::util::number::parse_i64(cx.arg(j))
+                .filter(|&n| n > 0)
+                .ok_or(CmdError::msg("ERR count should be greater than 0"))?;
+            count = Some(n as usize);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    Ok((numkeys as usize, where_idx, count.unwrap_or(1)))
+}
+
+pub fn blpop(cx: &mut Ctx) -> CmdResult {
+    bpop(cx, End::Head)
+}
+
+pub fn brpop(cx: &mut Ctx) -> CmdResult {
+    bpop(cx, End::Tail)
+}
+
+fn bpop(cx: &mut Ctx, from: End) -> CmdResult {
+    let deadline = parse_timeout(cx, cx.argc() - 1)?;
+    let keys: Vec<Bytes> = (1..cx.argc() - 1).map(|i| cx.arg_bytes(i)).collect();
+    serve_or_block(cx, keys, deadline, BlockOp::ListPop { from, count: None })
+}
+
+pub fn blmpop(cx: &mut Ctx) -> CmdResult {
+    let deadline = parse_timeout(cx, 1)?;
+    let (numkeys, where_idx, count) = parse_mpop(cx, 2)?;
+    let from = parse_end(cx.arg(where_idx))?;
+    let keys: Vec<Bytes> = (3..3 + numkeys).map(|i| cx.arg_bytes(i)).collect();
+    let op = BlockOp::ListPop {
+        from,
+        count: Some(count),
+    };
+    serve_or_block(cx, keys, deadline, op)
+}
+
+pub fn blmove(cx: &mut Ctx) -> CmdResult {
+    let from = parse_end(cx.arg(3))?;
+    let to = parse_end(cx.arg(4))?;
+    let deadline = parse_timeout(cx, 5)?;
+    let dst = cx.arg_bytes(2);
+    let op = BlockOp::ListMove {
+        dst,
+        from,
+        to,
+        rpoplpush: false,
+    };
+    serve_or_block(cx, vec![cx.arg_bytes(1)], deadline, op)
+}
+
+pub fn brpoplpush(cx: &mut Ctx) -> CmdResult {
+    let deadline = parse_timeout(cx, 3)?;
+    let dst = cx.arg_bytes(2);
+    let op = BlockOp::ListMove {
+        dst,
+        from: End::Tail,
+        to: End::Head,
+        rpoplpush: true,
+    };
+    serve_or_block(cx, vec![cx.arg_bytes(1)], deadline, op)
+}
+
+pub fn bzpopmin(cx: &mut Ctx) -> CmdResult {
+    bzpop(cx, false)
+}
+
+pub fn bzpopmax(cx: &mut Ctx) -> CmdResult {
+    bzpop(cx, true)
+}
+
+fn bzpop(cx: &mut Ctx, max: bool) -> CmdResult {
+    let deadline = parse_timeout(cx, cx.argc() - 1)?;
+    let keys: Vec<Bytes> = (1..cx.argc() - 1).map(|i| cx.arg_bytes(i)).collect();
+    serve_or_block(cx, keys, deadline, BlockOp::ZPop { max, count: None })
+}
+
+pub fn bzmpop(cx: &mut Ctx) -> CmdResult {
+    let deadline = parse_timeout(cx, 1)?;
+    let (numkeys, where_idx, count) = parse_mpop(cx, 2)?;
+    let max = if cx.arg_is(where_idx, "min") {
+        false
+    } else if cx.arg_is(where_idx, "max") {
+        true
+    } else {
+        return Err(CmdError::Syntax);
+    };
+    let keys: Vec<Bytes> = (3..3 + numkeys).map(|i| cx.arg_bytes(i)).collect();
+    let op = BlockOp::ZPop {
+        max,
+        count: Some(count),
+    };
+    serve_or_block(cx, keys, deadline, op)
+}
+
+/// Serve from the first key holding data, else block (or, where blocking
+/// is not allowed, answer as a timeout would).
+fn serve_or_block(cx: &mut Ctx, keys: Vec<Bytes>, deadline_ms: i64, op: BlockOp) -> CmdResult {
+    let db = cx.c.db;
+    let is_list = !matches!(op, BlockOp::ZPop { .. });
+    for key in &keys {
+        let Some(o) = lookup_write(cx.srv, db, key) else {
+            continue;
+        };
+        match (&o.val, is_list) {
+            (Value::List(_), true) | (Value::ZSet(_), false) => {}
+            _ => return Err(CmdError::WrongType),
+        }
+        if let BlockOp::ListMove { dst, .. } = &op {
+            // LMOVE checks the destination's type before popping.
+            if let Some(d) = lookup_write(cx.srv, db, dst) {
+                if !matches!(d.val, Value::List(_)) {
+                    return Err(CmdError::WrongType);
+                }
+            }
+        }
+        run_op(cx.srv, cx.c, db, key, &op);
+        return Ok(());
+    }
+    if cx.c.flags & flags::DENY_BLOCKING != 0 {
+        if matches!(op, BlockOp::ListMove { .. }) {
+            cx.reply().null();
+        } else {
+            cx.reply().null_array();
+        }
+        return Ok(());
+    }
+    let b = Blocked {
+        db,
+        keys,
+        deadline_ms,
+        op,
+        cmd: cx.cmd,
+    };
+    blocked::block(cx.srv, cx.c, b);
+    Ok(())
+}
 
 /// Serve a client blocked on `key`, which now holds a value of the type it
-/// waits for.
-pub fn serve(_srv: &mut Server, _c: &mut Client, _key: &[u8]) {}
+/// waits for (called by blocked::serve_key).
+pub fn serve(srv: &mut Server, c: &mut Client, key: &[u8]) {
+    let Some(b) = c.blocked.as_ref() else {
+        return;
+    };
+    let (db, op) = (b.db, b.op.clone());
+    if let BlockOp::ListMove { dst, .. } = &op {
+        if let Some(d) = lookup_write(srv, db, dst) {
+            if !matches!(d.val, Value::List(_)) {
+                super::add_error_reply(srv, c, &CmdError::WrongType.text());
+                return;
+            }
+        }
+    }
+    run_op(srv, c, db, key, &op);
+}
+
+/// Pop or move from `key` (known to hold a non-empty value of the right
+/// type) and write the reply the blocking command gives.
+fn run_op(srv: &mut Server, c: &mut Client, db: usize, key: &[u8], op: &BlockOp) {
+    match op {
+        BlockOp::ListPop { from, count } => {
+            super::list::blocking_pop(srv, c, db, key, *from, *count);
+        }
+        BlockOp::ListMove { dst, from, to, .. } => {
+            super::list::blocking_move(srv, c, db, key, dst, *from, *to);
+        }
+        BlockOp::ZPop { max, count } => {
+            super::zset::blocking_pop(srv, c, db, key, *max, *count);
+        }
+    }
+}

@@ -11,8 +11,8 @@ use std::io;
 
 use super::spec::{self, CommandSpec};
 use super::{
-    client, command, config, connection, debug, expire, hash, info, keyspace, list, object, server,
-    set, sort, string, zset, Handler,
+    blocking, client, command, config, connection, debug, expire, hash, info, keyspace, list,
+    object, server, set, sort, string, zset, Handler,
 };
 use crate::stats::CmdStats;
 
@@ -157,6 +157,7 @@ const FAMILIES: &[&[(&str, Handler)]] = &[
     set::HANDLERS,
     zset::HANDLERS,
     sort::HANDLERS,
+    blocking::HANDLERS,
 ];
 
 fn handler_for(fullname: &str) -> Option<Handler> {

