@@ -351,9 +351,19 @@ fn htstats(cx: &mut Ctx) -> CmdResult {
 
 fn htstats_key(cx: &mut Ctx) -> CmdResult {
     let key = cx.arg_bytes(2);
-    match cx.srv.dbs[cx.c.db].keys.peek(&key) {
-        None => Err(CmdError::NoSuchKey),
-        Some(_) => Err(CmdError::msg(
+    let stats = match cx.srv.dbs[cx.c.db].keys.peek(&key) {
+        None => return Err(CmdError::NoSuchKey),
+        Some(o) => match &o.val {
+            Value::Hash(h) => h.table_stats(),
+            _ => None,
+        },
+    };
+    match stats {
+        Some(s) => {
+            cx.reply().verbatim(s.as_bytes(), "txt");
+            Ok(())
+        }
+        None => Err(CmdError::msg(
             "ERR The value stored at the specified key is not represented using an hash table",
         )),
     }

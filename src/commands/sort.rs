@@ -309,7 +309,7 @@ fn lookup_by_pattern(cx: &mut Ctx, pattern: &[u8], subst: &[u8]) -> Option<Vec<u
     let obj = lookup_read(cx.srv, db, &key)?;
     match field {
         Some(f) => match &obj.val {
-            Value::Hash(h) => h.get(f).map(entry_vec),
+            Value::Hash(h) => h.peek(f).map(entry_vec),
             _ => None,
         },
         None => obj.val.as_str().map(|s| s.to_vec()),

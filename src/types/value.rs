@@ -333,7 +333,7 @@ mod tests {
     #[test]
     fn memory_usage_matches_redis() {
         let usage = |k: &[u8], v: &Value| {
-            24 + alloc_size(sds_header(k.len()) + k.len() + 1) + v.mem_usage()
+            24 + alloc_size(sds_header(k.len()) + k.len() + 1) + v.mem_usage(usize::MAX)
         };
         assert_eq!(usage(b"foo", &Value::from_bytes(b"bar")), 64);
         assert_eq!(usage(b"n", &Value::from_bytes(b"12345")), 48);
