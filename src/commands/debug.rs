@@ -355,16 +355,15 @@ fn htstats_key(cx: &mut Ctx) -> CmdResult {
         None => return Err(CmdError::NoSuchKey),
         Some(o) => match &o.val {
             Value::Hash(h) => h.table_stats(),
+            Value::Set(s) => s.ht_stats(),
             _ => None,
         },
     };
-    match stats {
-        Some(s) => {
-            cx.reply().verbatim(s.as_bytes(), "txt");
-            Ok(())
-        }
-        None => Err(CmdError::msg(
+    let Some(text) = stats else {
+        return Err(CmdError::msg(
             "ERR The value stored at the specified key is not represented using an hash table",
-        )),
-    }
+        ));
+    };
+    cx.reply().verbatim(text.as_bytes(), "txt");
+    Ok(())
 }

@@ -241,6 +241,9 @@ impl IntSet {
         let mut elem = Vec::with_capacity(enc as usize);
         push_elem(&mut elem, enc, v);
         let at = HEADER + pos * enc as usize;
+        // Grow to the exact size, as Redis' zrealloc does: Vec's doubling
+        // would leave up to half of a large intset unused.
+        self.bytes.reserve_exact(enc as usize);
         self.bytes.splice(at..at, elem);
         let len = self.len() + 1;
         self.set_header(enc, len);
@@ -279,6 +282,8 @@ impl IntSet {
         let enc = self.encoding();
         let at = HEADER + pos * enc as usize;
         self.bytes.drain(at..at + enc as usize);
+        // Give the room back like Redis' intsetResize on removal.
+        self.bytes.shrink_to_fit();
         let len = self.len() - 1;
         self.set_header(enc, len);
         true
@@ -353,6 +358,19 @@ impl<'a> IntoIterator for &'a IntSet {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn storage_stays_exact_like_redis_zrealloc() {
+        let mut s = IntSet::new();
+        for v in 0..1000 {
+            s.insert(v);
+            assert_eq!(s.bytes.capacity(), s.bytes.len());
+        }
+        for v in 0..500 {
+            s.remove(v);
+        }
+        assert_eq!(s.bytes.capacity(), s.bytes.len());
+    }
 
     fn from(vals: &[i64]) -> IntSet {
         let mut s = IntSet::new();
