@@ -15,6 +15,7 @@ use crate::net::client::{flags, Client};
 use crate::server::Server;
 use crate::types::value::Value;
 use crate::util::number::LongDouble;
+use super::zset::{zpop_reply, PopShape};
 
 /// The commands this module serves, by full name.
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -241,7 +242,17 @@ fn run_op(srv: &mut Server, c: &mut Client, db: usize, key: &[u8], op: &BlockOp)
             super::list::blocking_move(srv, c, db, key, dst, *from, *to);
         }
         BlockOp::ZPop { max, count } => {
-            super::zset::blocking_pop(srv, c, db, key, *max, *count);
+            // BZPOPMIN/MAX reply flat [key, member, score]; BZMPOP nests.
+            let shape = PopShape {
+                emit_key: true,
+                nested: count.is_some(),
+                nil_when_empty: count.is_some(),
+            };
+            let n = count.map_or(-1, |n| n as i64);
+            let keys = [Bytes::copy_from_slice(key)];
+            if let Err(e) = zpop_reply(srv, c, db, &keys, *max, n, shape) {
+                super::add_error_reply(srv, c, &e.text());
+            }
         }
     }
 }
