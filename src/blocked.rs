@@ -27,12 +27,7 @@ use crate::server::{Server, CLIENT_TOKEN_BASE};
 use crate::types::key::Key;
 use crate::types::value::Value;
 
-/// Which end of a list an operation works on.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum End {
-    Head,
-    Tail,
-}
+pub use crate::types::quicklist::End;
 
 /// What a blocked client will do once a key is ready.
 #[derive(Clone, Debug)]

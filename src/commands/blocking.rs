@@ -8,6 +8,8 @@
 
 use bytes::Bytes;
 
+use super::list::{parse_end, serve_move, serve_pop, PopReply};
+use super::zset::{zpop_reply, PopShape};
 use super::{lookup_write, Ctx, Handler};
 use crate::blocked::{self, BlockOp, Blocked, End};
 use crate::errors::{CmdError, CmdResult};
@@ -15,7 +17,6 @@ use crate::net::client::{flags, Client};
 use crate::server::Server;
 use crate::types::value::Value;
 use crate::util::number::LongDouble;
-use super::zset::{zpop_reply, PopShape};
 
 /// The commands this module serves, by full name.
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -46,20 +47,14 @@ fn parse_timeout(cx: &Ctx, i: usize) -> Result<i64, CmdError> {
     })
 }
 
-/// LEFT|RIGHT (getListPositionFromObjectOrReply).
-pub fn parse_end(b: &[u8]) -> Result<End, CmdError> {
-    if b.eq_ignore_ascii_case(b"left") {
-        Ok(End::Head)
-    } else if b.eq_ignore_ascii_case(b"right") {
-        Ok(End::Tail)
-    } else {
-        Err(CmdError::Syntax)
-    }
-}
-
-/// `numkeys key... WHERE [COUNT n]` of BLMPOP/BZMPOP (and LMPOP/ZMPOP):
-/// returns the key range, the index of WHERE, and the count (1 default).
-pub fn parse_mpop(cx: &Ctx, numkeys_idx: usize) -> Result<(usize, usize, usize), CmdError> {
+/// The layout `numkeys key... WHERE [COUNT n]` shared by LMPOP, BLMPOP,
+/// ZMPOP and BZMPOP (numkeys at argv[`numkeys_idx`]): returns the key
+/// range, the index of WHERE (for the caller to read), and COUNT (1 when
+/// absent). Errors are Redis' for both families.
+pub fn mpop_layout(
+    cx: &Ctx,
+    numkeys_idx: usize,
+) -> Result<(std::ops::Range<usize>, usize, usize), CmdError> {
     let numkeys = crate::util::number::parse_i64(cx.arg(numkeys_idx))
         .filter(|&n| n > 0)
         .ok_or(CmdError::msg("ERR numkeys should be greater than 0"))?;
@@ -83,7 +78,7 @@ pub fn parse_mpop(cx: &Ctx, numkeys_idx: usize) -> Result<(usize, usize, usize),
         }
         j += 1;
     }
-    Ok((numkeys as usize, where_idx, count.unwrap_or(1)))
+    Ok((numkeys_idx + 1..where_idx, where_idx, count.unwrap_or(1)))
 }
 
 pub fn blpop(cx: &mut Ctx) -> CmdResult {
@@ -102,12 +97,11 @@ fn bpop(cx: &mut Ctx, from: End) -> CmdResult {
 
 pub fn blmpop(cx: &mut Ctx) -> CmdResult {
     let deadline = parse_timeout(cx, 1)?;
-    let (numkeys, where_idx, count) = parse_mpop(cx, 2)?;
-    let from = parse_end(cx.arg(where_idx))?;
-    let keys: Vec<Bytes> = (3..3 + numkeys).map(|i| cx.arg_bytes(i)).collect();
+    let args = super::list::parse_mpop(cx, 2)?;
+    let keys: Vec<Bytes> = args.keys.map(|i| cx.arg_bytes(i)).collect();
     let op = BlockOp::ListPop {
-        from,
-        count: Some(count),
+        from: args.end,
+        count: Some(args.count),
     };
     serve_or_block(cx, keys, deadline, op)
 }
@@ -154,18 +148,10 @@ fn bzpop(cx: &mut Ctx, max: bool) -> CmdResult {
 
 pub fn bzmpop(cx: &mut Ctx) -> CmdResult {
     let deadline = parse_timeout(cx, 1)?;
-    let (numkeys, where_idx, count) = parse_mpop(cx, 2)?;
-    let max = if cx.arg_is(where_idx, "min") {
-        false
-    } else if cx.arg_is(where_idx, "max") {
-        true
-    } else {
-        return Err(CmdError::Syntax);
-    };
-    let keys: Vec<Bytes> = (3..3 + numkeys).map(|i| cx.arg_bytes(i)).collect();
+    let (keys, max, count) = super::zset::parse_mpop(cx, 2)?;
     let op = BlockOp::ZPop {
         max,
-        count: Some(count),
+        count: Some(count as usize),
     };
     serve_or_block(cx, keys, deadline, op)
 }
@@ -236,10 +222,18 @@ pub fn serve(srv: &mut Server, c: &mut Client, key: &[u8]) {
 fn run_op(srv: &mut Server, c: &mut Client, db: usize, key: &[u8], op: &BlockOp) {
     match op {
         BlockOp::ListPop { from, count } => {
-            super::list::blocking_pop(srv, c, db, key, *from, *count);
+            let how = match count {
+                None => PopReply::KeyElement,
+                Some(n) => PopReply::KeyArray(*n),
+            };
+            if let Err(e) = serve_pop(srv, c, db, key, *from, how) {
+                super::add_error_reply(srv, c, &e.text());
+            }
         }
         BlockOp::ListMove { dst, from, to, .. } => {
-            super::list::blocking_move(srv, c, db, key, dst, *from, *to);
+            if let Err(e) = serve_move(srv, c, db, key, dst, *from, *to) {
+                super::add_error_reply(srv, c, &e.text());
+            }
         }
         BlockOp::ZPop { max, count } => {
             // BZPOPMIN/MAX reply flat [key, member, score]; BZMPOP nests.

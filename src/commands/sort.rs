@@ -114,7 +114,7 @@ fn sort_generic(cx: &mut Ctx, readonly: bool) -> CmdResult {
     let (mut elems, is_set, ordered) = match lookup_read(cx.srv, db, &key) {
         None => (Vec::new(), false, true),
         Some(obj) => match &obj.val {
-            Value::List(l) => (l.iter().map(entry_vec).collect(), false, true),
+            Value::List(l) => (l.iter().map(|i| i.into_vec()).collect(), false, true),
             Value::Set(s) => (s.iter().map(entry_vec).collect(), true, false),
             Value::ZSet(z) => (z.iter().map(|(m, _)| entry_vec(m)).collect(), false, true),
             _ => return Err(CmdError::WrongType),
@@ -239,8 +239,11 @@ fn sort_generic(cx: &mut Ctx, readonly: bool) -> CmdResult {
         Some(dst) => {
             if outlen > 0 {
                 let items: Vec<Vec<u8>> = out.into_iter().map(Option::unwrap_or_default).collect();
-                let list = super::list::new_list_from(cx.srv, items);
-                cx.set_key(&dst, list, false);
+                let mut list = super::list::new_list(cx.srv);
+                for it in &items {
+                    list.push(it, crate::types::quicklist::End::Tail);
+                }
+                cx.set_key(&dst, Value::List(Box::new(list)), false);
                 cx.dirty(outlen as u64);
             } else if cx.db().delete(&dst).is_some() {
                 cx.dirty(1);

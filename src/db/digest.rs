@@ -94,8 +94,8 @@ pub fn object_digest(d: &mut [u8; 20], o: &Obj, has_expire: bool) {
     // ones XOR per-element digests, so the result ignores storage order.
     match &o.val {
         Value::List(l) => {
-            for e in l.iter() {
-                mix_digest(d, &entry_bytes(e));
+            for item in l.iter() {
+                mix_digest(d, &entry_bytes(item.as_entry()));
             }
         }
         Value::Set(st) => {

@@ -114,6 +114,31 @@ fn decode_backlen(bytes: &[u8], end: usize) -> Option<u64> {
     }
 }
 
+/// Bytes `value` takes as a listpack entry (encoding, data and backlen),
+/// with lpInsert's rule that integer-looking strings are stored as
+/// integers. Lets callers size a buffer exactly before inserting.
+pub fn entry_size(value: &[u8]) -> usize {
+    let body = match string_to_i64(value) {
+        Some(v) => match v {
+            0..=127 => 1,
+            -4096..=4095 => 2,
+            -32768..=32767 => 3,
+            -8388608..=8388607 => 4,
+            _ if i32::try_from(v).is_ok() => 5,
+            _ => 9,
+        },
+        None => {
+            let len = value.len().min(u32::MAX as usize);
+            len + match len {
+                0..64 => 1,
+                64..4096 => 2,
+                _ => 5,
+            }
+        }
+    };
+    body + backlen_size(body as u64)
+}
+
 /// Appends the encoding+data of integer `v`, in the narrowest encoding.
 fn encode_int(v: i64, out: &mut Vec<u8>) {
     if (0..=127).contains(&v) {
@@ -289,6 +314,23 @@ impl Listpack {
     /// Total size in bytes (lpBytes), header and terminator included.
     pub fn bytes_len(&self) -> usize {
         self.bytes.len()
+    }
+
+    /// Allocated bytes (the buffer's capacity), for memory accounting.
+    pub fn capacity(&self) -> usize {
+        self.bytes.capacity()
+    }
+
+    /// Makes room for `additional` more bytes without Vec's doubling, so the
+    /// allocation follows the size as Redis' realloc-per-change does (a
+    /// quicklist node of 8 KB must not sit in a 16 KB buffer).
+    pub fn reserve_exact(&mut self, additional: usize) {
+        self.bytes.reserve_exact(additional);
+    }
+
+    /// Gives back the capacity beyond the bytes in use.
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
     }
 
     /// Whether `add` more bytes keep it under Redis' 1 GB safety limit.
@@ -841,6 +883,28 @@ mod tests {
         lp.push_back_int(7);
         assert_eq!(&dump_l2[5..], lp.as_bytes());
         assert!(Listpack::from_bytes(dump_l2[5..].to_vec()).is_some());
+    }
+
+    #[test]
+    fn entry_size_matches_the_encoding() {
+        let mut rng = Rng(5);
+        for _ in 0..2000 {
+            let value: Vec<u8> = match rng.below(4) {
+                0 => (rng.next() as i64 >> rng.below(64))
+                    .to_string()
+                    .into_bytes(),
+                1 => vec![b'x'; rng.below(5000) as usize],
+                2 => vec![b'y'; rng.below(130) as usize],
+                _ => (0..rng.below(20)).map(|_| rng.next() as u8).collect(),
+            };
+            let mut lp = Listpack::new();
+            lp.push_back(&value);
+            assert_eq!(
+                entry_size(&value),
+                lp.bytes_len() - HDR_SIZE - 1,
+                "{value:?}"
+            );
+        }
     }
 
     #[test]

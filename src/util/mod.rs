@@ -1,5 +1,6 @@
-//! Standalone helpers with no server state: Redis' glob matcher and its
-//! number <-> text conversions (util.c, object.c, networking.c).
+//! Standalone helpers with no server state: Redis' glob matcher, its
+//! number <-> text conversions (util.c, object.c, networking.c) and LZF.
 
 pub mod glob;
+pub mod lzf;
 pub mod number;

@@ -138,14 +138,7 @@ pub fn zpopmax(cx: &mut Ctx) -> CmdResult {
 
 /// ZMPOP / BZMPOP arguments from `numkeys_idx`: (keys, max, count).
 pub fn parse_mpop(cx: &Ctx, numkeys_idx: usize) -> Result<(Vec<Bytes>, bool, i64), CmdError> {
-    let numkeys = arg_long_in(cx, numkeys_idx, 1, "ERR numkeys should be greater than 0")?;
-    let where_idx = (numkeys_idx as u64)
-        .saturating_add(numkeys as u64)
-        .saturating_add(1);
-    if where_idx >= cx.argc() as u64 {
-        return Err(CmdError::Syntax);
-    }
-    let where_idx = where_idx as usize;
+    let (keys, where_idx, count) = super::super::blocking::mpop_layout(cx, numkeys_idx)?;
     let max = if cx.arg_is(where_idx, "min") {
         false
     } else if cx.arg_is(where_idx, "max") {
@@ -153,21 +146,8 @@ pub fn parse_mpop(cx: &Ctx, numkeys_idx: usize) -> Result<(Vec<Bytes>, bool, i64
     } else {
         return Err(CmdError::Syntax);
     };
-    let mut count = -1;
-    let mut j = where_idx + 1;
-    while j < cx.argc() {
-        if count == -1 && cx.arg_is(j, "count") && j + 1 < cx.argc() {
-            j += 1;
-            count = arg_long_in(cx, j, 1, "ERR count should be greater than 0")?;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        j += 1;
-    }
-    let keys = (numkeys_idx + 1..where_idx)
-        .map(|i| cx.arg_bytes(i))
-        .collect();
-    Ok((keys, max, count.max(1)))
+    let keys = keys.map(|i| cx.arg_bytes(i)).collect();
+    Ok((keys, max, count as i64))
 }
 
 pub fn zmpop(cx: &mut Ctx) -> CmdResult {
