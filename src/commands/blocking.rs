@@ -51,9 +51,12 @@ fn parse_timeout(cx: &Ctx, i: usize) -> Result<i64, CmdError> {
 /// ZMPOP and BZMPOP (numkeys at argv[`numkeys_idx`]): returns the key
 /// range, the index of WHERE (for the caller to read), and COUNT (1 when
 /// absent). Errors are Redis' for both families.
+/// `where_ok` vets WHERE before COUNT is read, as Redis checks them in
+/// that order.
 pub fn mpop_layout(
     cx: &Ctx,
     numkeys_idx: usize,
+    where_ok: impl Fn(&[u8]) -> bool,
 ) -> Result<(std::ops::Range<usize>, usize, usize), CmdError> {
     let numkeys = crate::util::number::parse_i64(cx.arg(numkeys_idx))
         .filter(|&n| n > 0)
@@ -63,6 +66,9 @@ pub fn mpop_layout(
         return Err(CmdError::Syntax);
     }
     let where_idx = where_idx as usize;
+    if !where_ok(cx.arg(where_idx)) {
+        return Err(CmdError::Syntax);
+    }
     let mut count = None;
     let mut j = where_idx + 1;
     while j < cx.argc() {

@@ -84,6 +84,10 @@ fn is_expired(db: &crate::db::Db, key: &[u8], now: i64) -> bool {
 /// Parse a SCAN cursor the way strtoul does, with Redis' extra checks.
 pub fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
     let err = CmdError::msg("ERR invalid cursor");
+    // strtoul consumes nothing from "", so Redis reads it as cursor 0.
+    if b.is_empty() {
+        return Ok(0);
+    }
     let (neg, digits) = match b.first() {
         Some(b'-') => (true, &b[1..]),
         Some(b'+') => (false, &b[1..]),

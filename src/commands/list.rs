@@ -359,7 +359,8 @@ pub struct MpopArgs {
 /// lmpopGenericCommand's parsing: `numkeys key... LEFT|RIGHT [COUNT n]`
 /// with numkeys at argv[`numkeys_idx`] (1 for LMPOP, 2 for BLMPOP).
 pub fn parse_mpop(cx: &Ctx, numkeys_idx: usize) -> Result<MpopArgs, CmdError> {
-    let (keys, where_idx, count) = super::blocking::mpop_layout(cx, numkeys_idx)?;
+    let (keys, where_idx, count) =
+        super::blocking::mpop_layout(cx, numkeys_idx, |w| parse_end(w).is_ok())?;
     let end = parse_end(cx.arg(where_idx))?;
     Ok(MpopArgs { keys, end, count })
 }

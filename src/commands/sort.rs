@@ -113,10 +113,15 @@ fn sort_generic(cx: &mut Ctx, readonly: bool) -> CmdResult {
     // The source elements, in the source's own order.
     let (mut elems, is_set, ordered) = match lookup_read(cx.srv, db, &key) {
         None => (Vec::new(), false, true),
-        Some(obj) => match &obj.val {
+        Some(obj) => match &mut obj.val {
             Value::List(l) => (l.iter().map(|i| i.into_vec()).collect(), false, true),
             Value::Set(s) => (s.iter().map(entry_vec).collect(), true, false),
-            Value::ZSet(z) => (z.iter().map(|(m, _)| entry_vec(m)).collect(), false, true),
+            Value::ZSet(z) => {
+                // Redis converts a listpack zset for SORT, for good (even
+                // SORT_RO, even when the sort then fails).
+                z.convert_to_skiplist();
+                (z.iter().map(|(m, _)| entry_vec(m)).collect(), false, true)
+            }
             _ => return Err(CmdError::WrongType),
         },
     };
@@ -276,8 +281,11 @@ fn compare(a: &Item, b: &Item, alpha: bool, by_pattern: bool) -> Ordering {
 }
 
 /// A weight read the way SORT reads it with strtod: leading white space
-/// allowed, the whole rest must parse; an empty string is 0; NaN refused.
+/// allowed, the whole rest (up to a NUL) must parse; an empty string is 0;
+/// NaN refused.
 fn strtod_whole(b: &[u8]) -> Option<f64> {
+    // Redis hands strtod a C string: a NUL ends the number.
+    let b = &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())];
     let t = b
         .iter()
         .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'))

@@ -393,7 +393,7 @@ pub fn zlexcount(cx: &mut Ctx) -> CmdResult {
     let key = cx.arg_bytes(1);
     let n = match lookup_read(cx.srv, cx.c.db, &key) {
         Some(o) => {
-            let (lo, hi) = o.val.as_zset()?.lex_ranks(&range);
+            let (lo, hi) = o.val.as_zset()?.lex_ranks(&range, false);
             hi - lo
         }
         None => 0,

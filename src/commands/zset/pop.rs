@@ -138,7 +138,9 @@ pub fn zpopmax(cx: &mut Ctx) -> CmdResult {
 
 /// ZMPOP / BZMPOP arguments from `numkeys_idx`: (keys, max, count).
 pub fn parse_mpop(cx: &Ctx, numkeys_idx: usize) -> Result<(Vec<Bytes>, bool, i64), CmdError> {
-    let (keys, where_idx, count) = super::super::blocking::mpop_layout(cx, numkeys_idx)?;
+    let (keys, where_idx, count) = super::super::blocking::mpop_layout(cx, numkeys_idx, |w| {
+        w.eq_ignore_ascii_case(b"min") || w.eq_ignore_ascii_case(b"max")
+    })?;
     let max = if cx.arg_is(where_idx, "min") {
         false
     } else if cx.arg_is(where_idx, "max") {

@@ -94,13 +94,16 @@ fn limit_span(
     } else {
         avail.min(limit as usize)
     };
+    if take == 0 {
+        return None;
+    }
     let off = offset as usize;
     let (a, b) = if rev {
         (hi - off - take, hi - off)
     } else {
         (lo + off, lo + off + take)
     };
-    (take > 0).then_some(Span { lo: a, hi: b, rev })
+    Some(Span { lo: a, hi: b, rev })
 }
 
 /// zrangeGenericCommand: ZRANGE, ZRANGESTORE and the older forms, which pin
@@ -180,7 +183,7 @@ fn zrange_generic(
             limit_span(len, lo, hi, rev, offset, limit)
         }
         Parsed::Lex(r) => {
-            let (lo, hi) = z.lex_ranks(r);
+            let (lo, hi) = z.lex_ranks(r, rev);
             limit_span(len, lo, hi, rev, offset, limit)
         }
     };
@@ -268,7 +271,7 @@ fn zremrange_generic(cx: &mut Ctx, rtype: RangeType) -> CmdResult {
             None => (0, 0),
         },
         Parsed::Score(r) => z.score_ranks(r),
-        Parsed::Lex(r) => z.lex_ranks(r),
+        Parsed::Lex(r) => z.lex_ranks(r, false),
     };
     let deleted = z.remove_ranks(lo, hi);
     if z.is_empty() {

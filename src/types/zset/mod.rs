@@ -173,6 +173,28 @@ impl LexBound {
 }
 
 impl LexRange {
+    /// A range no member can be in (zzlIsInLexRange's first test): min
+    /// above max, or equal bounds with either one exclusive (`-` and `+`
+    /// count as exclusive).
+    fn is_always_empty(&self) -> bool {
+        use std::cmp::Ordering::*;
+        let (min, max) = (&self.min, &self.max);
+        let rank = |b: &LexBound| match b {
+            LexBound::Min => 0,
+            LexBound::Incl(_) | LexBound::Excl(_) => 1,
+            LexBound::Max => 2,
+        };
+        let bytes = |b: &LexBound| match b {
+            LexBound::Incl(x) | LexBound::Excl(x) => x.clone(),
+            _ => Vec::new(),
+        };
+        let cmp = rank(min)
+            .cmp(&rank(max))
+            .then_with(|| bytes(min).cmp(&bytes(max)));
+        let excl = |b: &LexBound| !matches!(b, LexBound::Incl(_));
+        cmp == Greater || (cmp == Equal && (excl(min) || excl(max)))
+    }
+
     /// zslParseLexRange.
     pub fn parse(min: &[u8], max: &[u8]) -> Option<LexRange> {
         Some(LexRange {
@@ -505,10 +527,49 @@ impl ZSet {
 
     /// The ranks `lo..hi` of the elements inside a lex range (meaningful
     /// when all scores are equal, as in Redis).
-    pub fn lex_ranks(&self, r: &LexRange) -> (usize, usize) {
-        let lo = self.count_prefix(|_, m| r.before_min(m));
-        let hi = self.count_prefix(|_, m| r.within_max(m));
-        (lo, hi.max(lo))
+    ///
+    /// Members sorted by score need not be sorted by bytes. For a listpack
+    /// Redis answers with a linear walk (zzlFirstInLexRange and
+    /// zzlLastInLexRange), which is deterministic, so we walk the same way:
+    /// from the first member >= min forward while <= max, or (`rev`) from
+    /// the last member <= max backward while >= min. The big encoding
+    /// answers by bisection; there Redis' answer depends on its random
+    /// skiplist levels, so no single answer is "right" for mixed scores.
+    pub fn lex_ranks(&self, r: &LexRange, rev: bool) -> (usize, usize) {
+        let ZSet::Listpack(lp) = self else {
+            let lo = self.count_prefix(|_, m| r.before_min(m));
+            let hi = self.count_prefix(|_, m| r.within_max(m));
+            return (lo, hi.max(lo));
+        };
+        if r.is_always_empty() {
+            return (0, 0);
+        }
+        let members: Vec<Vec<u8>> = lp_pairs(lp).map(|(_, e, _)| e.to_vec()).collect();
+        let (Some(first), Some(last)) = (members.first(), members.last()) else {
+            return (0, 0);
+        };
+        if r.before_min(last) || !r.within_max(first) {
+            return (0, 0);
+        }
+        if rev {
+            let Some(end) = members.iter().rposition(|m| r.within_max(m)) else {
+                return (0, 0);
+            };
+            let start = members[..=end]
+                .iter()
+                .rposition(|m| r.before_min(m))
+                .map_or(0, |i| i + 1);
+            (start, end + 1)
+        } else {
+            let Some(start) = members.iter().position(|m| !r.before_min(m)) else {
+                return (0, 0);
+            };
+            let end = members[start..]
+                .iter()
+                .position(|m| !r.within_max(m))
+                .map_or(members.len(), |i| start + i);
+            (start, end)
+        }
     }
 
     /// Calls `f` on the elements of ranks `lo..hi`, ascending, or from
@@ -815,11 +876,11 @@ mod tests {
                 z.add(0.0, m.as_bytes(), 0, lim).unwrap();
             }
             let r = LexRange::parse(b"(b", b"[d").unwrap();
-            assert_eq!(z.lex_ranks(&r), (2, 4));
+            assert_eq!(z.lex_ranks(&r, false), (2, 4));
             let r = LexRange::parse(b"-", b"+").unwrap();
-            assert_eq!(z.lex_ranks(&r), (0, 5));
+            assert_eq!(z.lex_ranks(&r, false), (0, 5));
             let r = LexRange::parse(b"[d", b"(b").unwrap();
-            let (lo, hi) = z.lex_ranks(&r);
+            let (lo, hi) = z.lex_ranks(&r, false);
             assert_eq!(lo, hi);
         }
     }
