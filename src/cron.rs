@@ -66,6 +66,11 @@ pub fn cron(srv: &mut Server) {
     }
     clients_cron(srv);
     databases_cron(srv);
+    if every(srv, 1000) {
+        crate::commands::migrate::migrate_close_timedout_sockets(srv);
+    }
+    crate::persistence::fork::check_child_done(srv);
+    crate::persistence::fork::cron_save_points(srv);
     srv.cronloops += 1;
 }
 

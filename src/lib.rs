@@ -11,6 +11,7 @@
 //! * `db`       — `Db` (keys + expires), our `Dict` with incremental
 //!   rehashing, expiry (lazy and active), the dataset digest.
 //! * `types`    — value representations (`Key`, `Value` and encodings).
+//! * `persistence` — the RDB format, SAVE, loading, DUMP/RESTORE payloads.
 //! * `config`   — every Redis 7.0 directive: parsing, CONFIG GET/SET/REWRITE.
 //! * `util`     — Redis' glob matcher and number formatting rules.
 //! * `logging`, `stats`, `memory` — log format, counters, allocator figures.
@@ -24,6 +25,7 @@ pub mod errors;
 pub mod logging;
 pub mod memory;
 pub mod net;
+pub mod persistence;
 pub mod proctitle;
 pub mod server;
 pub mod shutdown;

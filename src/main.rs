@@ -141,6 +141,7 @@ fn main() {
         );
     }
     warn!("Server initialized");
+    ferrodis::persistence::load_data_from_disk(&mut srv);
     srv.update_proc_title();
     srv.write_pidfile();
     srv.used_memory_startup = ferrodis::memory::used_memory();

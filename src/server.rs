@@ -60,6 +60,41 @@ pub struct Server {
     /// Changes since the last save (save points; drives propagation later).
     pub dirty: u64,
     pub last_save: i64,
+    /// Whether the last save succeeded (INFO rdb_last_bgsave_status).
+    pub lastbgsave_ok: bool,
+    /// Successful saves since start-up (INFO rdb_saves).
+    pub rdb_saves: u64,
+    /// Keys loaded / dropped as expired by the last RDB load (INFO).
+    pub rdb_last_load_keys_loaded: u64,
+    pub rdb_last_load_keys_expired: u64,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and loading skip CRC64.
+    pub skip_checksum_validation: bool,
+    /// The background save running, if any.
+    pub rdb_child: Option<crate::persistence::fork::RdbChild>,
+    /// `dirty` when the running BGSAVE started: what its success clears.
+    pub dirty_before_bgsave: u64,
+    /// Unix seconds of the last BGSAVE attempt (retry delay after errors).
+    pub last_bgsave_try: i64,
+    /// Duration in seconds of the last BGSAVE (-1 = none yet).
+    pub rdb_save_time_last: i64,
+    /// fork() statistics (INFO latest_fork_usec, total_forks).
+    pub stat_fork_time_us: u64,
+    pub stat_total_forks: u64,
+    /// What the BGSAVE child last reported (INFO current_* fields), and
+    /// the COW size of the last finished save (rdb_last_cow_size).
+    pub current_cow_size: u64,
+    pub current_cow_peak: u64,
+    /// Unix ms of the last COW report (current_cow_size_age).
+    pub current_cow_size_age: i64,
+    pub current_save_keys_processed: u64,
+    pub current_save_keys_total: u64,
+    pub rdb_last_cow_size: u64,
+    /// Progress of the load in progress (INFO loading_*).
+    pub loading_start_time: i64,
+    pub loading_total_bytes: u64,
+    pub loading_loaded_bytes: u64,
+    /// MIGRATE's cached connections (INFO migrate_cached_sockets).
+    pub migrate_sockets: crate::commands::migrate::SocketCache,
     /// Cached clocks, refreshed before each command and in cron.
     pub now_ms: i64,
     pub unixtime: i64,
@@ -127,6 +162,27 @@ impl Server {
             stats: Stats::default(),
             dirty: 0,
             last_save: now / 1000,
+            lastbgsave_ok: true,
+            rdb_saves: 0,
+            rdb_last_load_keys_loaded: 0,
+            rdb_last_load_keys_expired: 0,
+            skip_checksum_validation: false,
+            migrate_sockets: Default::default(),
+            rdb_child: None,
+            dirty_before_bgsave: 0,
+            last_bgsave_try: 0,
+            rdb_save_time_last: -1,
+            stat_fork_time_us: 0,
+            stat_total_forks: 0,
+            current_cow_size: 0,
+            current_cow_peak: 0,
+            current_cow_size_age: 0,
+            current_save_keys_processed: 0,
+            current_save_keys_total: 0,
+            rdb_last_cow_size: 0,
+            loading_start_time: 0,
+            loading_total_bytes: 0,
+            loading_loaded_bytes: 0,
             now_ms: now,
             unixtime: now / 1000,
             start: Instant::now(),
@@ -250,28 +306,7 @@ impl Server {
             // the wall clock.
             self.now_ms = self.unix_ms_at(mono_ns());
             self.unixtime = self.now_ms / 1000;
-            for ev in events.iter() {
-                let t = ev.token().0;
-                if t < CLIENT_TOKEN_BASE {
-                    self.accept_all(t);
-                    continue;
-                }
-                let slot = t - CLIENT_TOKEN_BASE;
-                if ev.is_writable() {
-                    self.handle_writable(slot);
-                }
-                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    // With the peer gone, read on to the EOF even after a
-                    // short read: no further event will come.
-                    let hup = ev.is_read_closed() || ev.is_error();
-                    self.read_from_client(slot, hup);
-                }
-            }
-            if !self.pending_reads.is_empty() {
-                for slot in std::mem::take(&mut self.pending_reads) {
-                    self.read_from_client(slot, false);
-                }
-            }
+            self.dispatch_events(&events);
             if Instant::now() >= self.next_cron {
                 if !self.cron_paused {
                     crate::cron::cron(self);
@@ -287,6 +322,51 @@ impl Server {
             {
                 return Ok(());
             }
+        }
+    }
+
+    /// Serve what the sockets have ready: accepts, reads (which run the
+    /// commands) and writes, then the reads cut short for fairness.
+    fn dispatch_events(&mut self, events: &Events) {
+        for ev in events.iter() {
+            let t = ev.token().0;
+            if t < CLIENT_TOKEN_BASE {
+                self.accept_all(t);
+                continue;
+            }
+            let slot = t - CLIENT_TOKEN_BASE;
+            if ev.is_writable() {
+                self.handle_writable(slot);
+            }
+            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                // With the peer gone, read on to the EOF even after a
+                // short read: no further event will come.
+                let hup = ev.is_read_closed() || ev.is_error();
+                self.read_from_client(slot, hup);
+            }
+        }
+        if !self.pending_reads.is_empty() {
+            for slot in std::mem::take(&mut self.pending_reads) {
+                self.read_from_client(slot, false);
+            }
+        }
+    }
+
+    /// processEventsWhileBlocked: serve the sockets a few rounds without
+    /// waiting, for a long job run in the loop's place (loading a snapshot
+    /// at start-up): clients connect, get `-LOADING` or INFO, and leave.
+    pub fn process_events_while_blocked(&mut self) {
+        let mut events = Events::with_capacity(256);
+        for _ in 0..4 {
+            if self.poll.poll(&mut events, Some(Duration::ZERO)).is_err() {
+                break;
+            }
+            if events.is_empty() && self.pending_reads.is_empty() {
+                break;
+            }
+            self.update_cached_time();
+            self.dispatch_events(&events);
+            self.handle_pending_writes();
         }
     }
 

@@ -50,18 +50,47 @@ pub struct ShutdownFlags {
 }
 
 /// Get ready to exit: returns true when the process may exit now.
-/// Persistence (the final save) joins here when it lands.
 pub fn prepare_shutdown(srv: &mut Server, fl: ShutdownFlags) -> bool {
     warn!("User requested shutdown...");
-    // There is no RDB writer yet (persistence issue), so an explicit SAVE
-    // cannot be honoured: refuse like Redis does when the final save
-    // fails, unless FORCE says to exit anyway. Implicit saves (save points
-    // on SIGTERM) are skipped so that stopping the server always works.
-    if fl.save && !fl.nosave {
-        warn!("Saving the final RDB snapshot before exiting.");
-        warn!("Error trying to save the DB, can't exit.");
-        if !fl.force {
-            return false;
+    if srv.rdb_child.is_some() {
+        warn!("There is a child saving an .rdb. Killing it!");
+        crate::persistence::fork::kill_child(srv);
+    }
+    // The final snapshot: asked for explicitly, or implied by configured
+    // save points unless NOSAVE. A failed save keeps the server running
+    // unless FORCE (prepareForShutdown).
+    // Never while loading: the keyspace is not all there yet.
+    if !srv.loading && ((crate::persistence::has_save_points(srv) && !fl.nosave) || fl.save) {
+        info!("Saving the final RDB snapshot before exiting.");
+        // A second SIGINT during this save means "exit now": the partial
+        // temp file goes and the process ends (sigShutdownHandler).
+        let logfile = srv.cfg.logfile.clone();
+        let insist = &mut |_keys: u64| {
+            if PENDING_SIGNAL.load(Ordering::SeqCst) == nix::libc::SIGINT {
+                crate::logging::raw(
+                    &logfile,
+                    &format!(
+                        "{}:signal-handler ({}) You insist... exiting now.\n",
+                        std::process::id(),
+                        crate::logging::now_ms() / 1000
+                    ),
+                );
+                let _ = std::fs::remove_file(format!("temp-{}.rdb", std::process::id()));
+                std::process::exit(1);
+            }
+        };
+        if !crate::persistence::rdb_save_with(srv, insist) {
+            if fl.force {
+                warn!("Error trying to save the DB. Exit anyway.");
+            } else {
+                warn!("Error trying to save the DB, can't exit.");
+                warn!(
+                    "Errors trying to shut down the server. Check the logs for more information."
+                );
+                // cancelShutdown: a signal-initiated attempt is not retried.
+                srv.shutdown_asap = false;
+                return false;
+            }
         }
     }
     // Flush what we can to clients still connected, as Redis does.

@@ -891,25 +891,33 @@ fn shutdown_nosave_exits_0_and_says_bye_bye() {
     );
 }
 
-/// Until an RDB writer exists, SHUTDOWN SAVE cannot keep its promise: it
-/// is refused as Redis refuses when the final save fails, and FORCE exits.
+/// A final save that fails (its directory is gone) keeps the server
+/// running, as Redis does; FORCE exits anyway.
 #[test]
-fn shutdown_save_is_refused_without_a_writer_and_force_exits() {
-    let mut srv = Server::start(&[]);
+fn shutdown_save_failure_is_refused_and_force_exits() {
+    let mut srv = Server::start(&["--enable-protected-configs", "yes"]);
     let mut c = srv.client();
+    let gone = srv.dir().join("gone");
+    std::fs::create_dir(&gone).unwrap();
+    let gone_s = gone.to_string_lossy().into_owned();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "dir", &gone_s]), Resp::ok());
+    std::fs::remove_dir(&gone).unwrap();
     assert_eq!(
         c.cmd(&["SHUTDOWN", "SAVE"]),
         Resp::err("ERR Errors trying to SHUTDOWN. Check logs.")
     );
     assert_eq!(c.cmd(&["PING"]), Resp::simple("PONG"));
-    assert!(srv
-        .log()
-        .contains("Error trying to save the DB, can't exit."));
+    let log = srv.log();
+    assert!(log.contains("Failed opening the temp RDB file"), "{log}");
+    assert!(log.contains("Error trying to save the DB, can't exit."));
     c.send(&["SHUTDOWN", "SAVE", "FORCE"]);
     let status = srv
         .wait_exit(Duration::from_secs(20))
         .expect("server still running after SHUTDOWN SAVE FORCE");
     assert_eq!(status.code(), Some(0));
+    assert!(srv
+        .log()
+        .contains("Error trying to save the DB. Exit anyway."));
 }
 
 /// (role, level, message) of each log line in Redis' format

@@ -1,12 +1,12 @@
 //! DEBUG (debug.c debugCommand): the subcommands the test suite uses for
 //! the units ferrodis claims. Guarded by `enable-debug-command` in
-//! process_command. Subcommands of later features (RELOAD, LOADAOF ...)
+//! process_command. Subcommands of later features (LOADAOF ...)
 //! answer Redis' unknown-subcommand error.
 
 use super::{help::reply_help, Ctx};
 use crate::db::digest;
 use crate::errors::{CmdError, CmdResult};
-use crate::types::quicklist::{self, NodeBytes, Quicklist};
+use crate::types::quicklist::{self, Quicklist};
 use crate::types::value::Value;
 
 pub fn debug(cx: &mut Ctx) -> CmdResult {
@@ -65,7 +65,13 @@ pub fn debug(cx: &mut Ctx) -> CmdResult {
         (b"htstats-key", 3) => htstats_key(cx),
         (b"quicklist-packed-threshold", 3) => quicklist_packed_threshold(cx),
         (b"quicklist", 3 | 4) => quicklist(cx),
-        (b"set-skip-checksum-validation", 3) | (b"set-disable-deny-scripts", 3) => {
+        (b"reload", _) => super::persistence::debug_reload(cx),
+        (b"set-skip-checksum-validation", 3) => {
+            cx.srv.skip_checksum_validation = cx.arg_i64(2)? != 0;
+            cx.reply().ok();
+            Ok(())
+        }
+        (b"set-disable-deny-scripts", 3) => {
             cx.arg_i64(2)?;
             cx.reply().ok();
             Ok(())
@@ -105,10 +111,15 @@ fn help(cx: &mut Ctx) -> CmdResult {
             "    Print the quicklist layout of the list at <key> on stdout.",
             "QUICKLIST-PACKED-THRESHOLD <size>",
             "    Elements of <size> bytes or more get a quicklist node of their own (0 = 1gb).",
+            "RELOAD [MERGE] [NOFLUSH] [NOSAVE]",
+            "    Save the RDB on disk and reload it back to memory. MERGE replaces keys that",
+            "    already exist, NOFLUSH keeps the current dataset, NOSAVE loads the file as it is.",
             "REPLYBUFFER PEAK-RESET-TIME|RESIZING <value>",
             "    Tune reply buffer management.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Turn the active expiry cycle off or on.",
+            "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+            "    Skip the checksum check of RESTORE payloads and RDB files.",
             "SLEEP <seconds>",
             "    Block the server for <seconds> (fractions allowed).",
             "STRINGMATCH-TEST",
@@ -130,33 +141,6 @@ fn sleep(cx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Bytes the value would take in an RDB file (DEBUG OBJECT serializedlength).
-fn rdb_string_len(v: &Value) -> usize {
-    let s = v.as_str().map(|s| s.to_vec()).unwrap_or_default();
-    if s.len() <= 11 {
-        if let Some(n) = crate::util::number::parse_i64(&s) {
-            if (-(1 << 7)..(1 << 7)).contains(&n) {
-                return 2;
-            } else if (-(1 << 15)..(1 << 15)).contains(&n) {
-                return 3;
-            } else if (-(1 << 31)..(1 << 31)).contains(&n) {
-                return 5;
-            }
-        }
-    }
-    let l = s.len();
-    let prefix = if l < 64 {
-        1
-    } else if l < 16384 {
-        2
-    } else if l <= u32::MAX as usize {
-        5
-    } else {
-        9
-    };
-    prefix + l
-}
-
 fn object(cx: &mut Ctx) -> CmdResult {
     let key = cx.arg_bytes(2);
     let now = cx.srv.lruclock;
@@ -164,12 +148,11 @@ fn object(cx: &mut Ctx) -> CmdResult {
         return Err(CmdError::NoSuchKey);
     };
     let idle = now.wrapping_sub(o.lru) & crate::cron::LRU_CLOCK_MAX;
-    let (serialized, extra) = match &o.val {
-        Value::List(l) => (
-            rdb_list_len(l, cx.srv.cfg.rdbcompression),
-            quicklist_fields(l),
-        ),
-        v => (rdb_string_len(v), String::new()),
+    // The real encoder's byte count (rdbSavedObjectLen).
+    let serialized = crate::persistence::save::serialized_len(&o.val, cx.srv.cfg.rdbcompression);
+    let extra = match &o.val {
+        Value::List(l) => quicklist_fields(l),
+        _ => String::new(),
     };
     let text = format!(
         "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
@@ -197,58 +180,6 @@ fn quicklist_fields(l: &Quicklist) -> String {
         u8::from(l.compress_depth() != 0),
         l.uncompressed_size()
     )
-}
-
-/// Bytes of rdbSaveLen's length prefix for `n`.
-fn rdb_len_len(n: usize) -> usize {
-    if n < 1 << 6 {
-        1
-    } else if n < 1 << 14 {
-        2
-    } else if n <= u32::MAX as usize {
-        5
-    } else {
-        9
-    }
-}
-
-/// What rdbSaveRawString writes for `s`: an integer encoding for short
-/// numbers, else LZF when enabled and worth it, else length + bytes.
-fn rdb_raw_string_len(s: &[u8], compression: bool) -> usize {
-    if s.len() <= 11 {
-        if let Some(n) = crate::util::number::parse_i64(s) {
-            // rdbTryIntegerEncoding also wants the number to print back
-            // as the same text, which parse_i64's strictness ensures.
-            if (-(1 << 7)..(1 << 7)).contains(&n) {
-                return 2;
-            } else if (-(1 << 15)..(1 << 15)).contains(&n) {
-                return 3;
-            } else if (-(1 << 31)..(1 << 31)).contains(&n) {
-                return 5;
-            }
-        }
-    }
-    if compression && s.len() > 20 {
-        if let Some(c) = crate::util::lzf::compress(s, s.len() - 4) {
-            return 1 + rdb_len_len(c.len()) + rdb_len_len(s.len()) + c.len();
-        }
-    }
-    rdb_len_len(s.len()) + s.len()
-}
-
-/// DEBUG OBJECT serializedlength of a list (RDB_TYPE_LIST_QUICKLIST_2):
-/// the node count, then per node its container and its bytes, a
-/// compressed node as the LZF blob it already is.
-fn rdb_list_len(l: &Quicklist, compression: bool) -> usize {
-    let mut n = rdb_len_len(l.node_count());
-    for node in l.nodes() {
-        n += 1;
-        n += match node.bytes {
-            NodeBytes::Lzf(c) => 1 + rdb_len_len(c.len()) + rdb_len_len(node.raw_len) + c.len(),
-            NodeBytes::Raw(b) => rdb_raw_string_len(b, compression),
-        };
-    }
-    n
 }
 
 /// DEBUG QUICKLIST-PACKED-THRESHOLD <size>: the size at which a list

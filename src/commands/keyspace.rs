@@ -396,8 +396,13 @@ pub fn flushall(cx: &mut Ctx) -> CmdResult {
         let (keys, _) = db.take_all();
         removed += keys.len() as u64;
     }
-    // Redis counts one more so a FLUSHALL always triggers save points.
-    cx.dirty(removed + 1);
+    cx.dirty(removed);
+    crate::persistence::fork::kill_child(cx.srv);
+    // With save points configured the empty dataset is saved at once
+    // (flushAllDataAndResetRDB), which also resets the change counter.
+    if crate::persistence::has_save_points(cx.srv) {
+        crate::persistence::rdb_save(cx.srv);
+    }
     cx.reply().ok();
     Ok(())
 }

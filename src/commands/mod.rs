@@ -23,7 +23,9 @@ pub mod info;
 pub mod keyspace;
 pub mod lcs;
 pub mod list;
+pub mod migrate;
 pub mod object;
+pub mod persistence;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -142,6 +144,17 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         reject(srv, c, id, "NOAUTH Authentication required.");
         return;
     }
+    // writeCommandsDeniedByDiskError: with save points and
+    // stop-writes-on-bgsave-error, a failed save stops writes (and PING,
+    // so monitoring notices) until a save succeeds.
+    if !srv.lastbgsave_ok
+        && srv.cfg.stop_writes_on_bgsave_error
+        && !srv.cfg.save.is_empty()
+        && (cflags & spec::CMD_WRITE != 0 || cmd_is(srv, id, "ping"))
+    {
+        reject(srv, c, id, MISCONF);
+        return;
+    }
     // Same place as Redis: a paused server holds the command back (all
     // commands, or only those that may write) and runs it on unpause.
     if srv.pause_until_ms != 0
@@ -159,6 +172,12 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
     if crate::blocked::has_ready_keys(srv) {
         crate::blocked::handle_ready_keys(srv);
     }
+}
+
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+fn cmd_is(srv: &Server, id: CmdId, name: &str) -> bool {
+    srv.commands.get(id).fullname == name
 }
 
 /// Redis prints arguments with `%.*s`: C strings, so a NUL ends them,

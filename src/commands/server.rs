@@ -53,7 +53,16 @@ pub fn shutdown(cx: &mut Ctx) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     if abort {
-        return Err(CmdError::msg("ERR No shutdown in progress."));
+        // A signal scheduled a shutdown that cron has not run yet (or has
+        // only flagged): cancel it (abortShutdown).
+        let pending = crate::shutdown::take_signal().is_some();
+        if !pending && !cx.srv.shutdown_asap {
+            return Err(CmdError::msg("ERR No shutdown in progress."));
+        }
+        cx.srv.shutdown_asap = false;
+        log::info!("Shutdown manually aborted.");
+        cx.reply().ok();
+        return Ok(());
     }
     if prepare_shutdown(cx.srv, fl) {
         std::process::exit(0);

@@ -12,7 +12,7 @@ use std::io;
 use super::spec::{self, CommandSpec};
 use super::{
     blocking, client, command, config, connection, debug, expire, hash, info, keyspace, list,
-    object, server, set, sort, string, zset, Handler,
+    migrate, object, persistence, server, set, sort, string, zset, Handler,
 };
 use crate::stats::CmdStats;
 
@@ -123,6 +123,12 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("info", info::info),
     ("time", server::time),
     ("lastsave", server::lastsave),
+    // persistence
+    ("save", persistence::save),
+    ("bgsave", persistence::bgsave),
+    ("dump", persistence::dump),
+    ("restore", persistence::restore),
+    ("migrate", migrate::migrate),
     ("lolwut", server::lolwut),
     ("shutdown", server::shutdown),
     ("memory|usage", server::memory_usage),

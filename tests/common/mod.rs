@@ -201,6 +201,29 @@ impl Server {
 
     /// One attempt on one port. Err carries the log and stderr for the panic message.
     pub fn try_start(args: &[&str], stdin: Option<&[u8]>, port: u16) -> Result<Server, String> {
+        Self::try_start_bin(&server_bin(), args, stdin, port)
+    }
+
+    /// Like `start`, but runs `bin` (e.g. the real redis-server for interop
+    /// tests) instead of the binary under test.
+    pub fn start_bin(bin: &Path, args: &[&str]) -> Server {
+        let mut last_err = String::new();
+        for _attempt in 0..8 {
+            match Self::try_start_bin(bin, args, None, free_port()) {
+                Ok(s) => return s,
+                Err(e) => last_err = e,
+            }
+        }
+        panic!("{bin:?} did not start: {last_err}");
+    }
+
+    /// `try_start` with an explicit binary.
+    pub fn try_start_bin(
+        bin: &Path,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+        port: u16,
+    ) -> Result<Server, String> {
         let dir = temp_dir("srv");
         let logfile = dir.join("log.txt");
         let port_s = port.to_string();
@@ -218,7 +241,7 @@ impl Server {
 
         let out = fs::File::create(dir.join("stdout.txt")).map_err(|e| e.to_string())?;
         let err = fs::File::create(dir.join("stderr.txt")).map_err(|e| e.to_string())?;
-        let mut child = Command::new(server_bin())
+        let mut child = Command::new(bin)
             .args(&argv)
             .current_dir(&dir)
             .stdin(if stdin.is_some() {
@@ -229,7 +252,7 @@ impl Server {
             .stdout(out)
             .stderr(err)
             .spawn()
-            .map_err(|e| format!("spawn {:?}: {e}", server_bin()))?;
+            .map_err(|e| format!("spawn {bin:?}: {e}"))?;
         if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
             pipe.write_all(bytes).map_err(|e| e.to_string())?;
             // dropping the pipe closes it: the server reads stdin to EOF

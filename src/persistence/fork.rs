@@ -1,0 +1,269 @@
+//! BGSAVE: the snapshot written by a fork()ed child (rdb.c
+//! rdbSaveBackground / backgroundSaveDoneHandler, server.c
+//! checkChildrenDone).
+//!
+//! The child inherits a copy-on-write image of the dataset, writes
+//! `temp-<childpid>.rdb`, fsyncs and renames it exactly as SAVE does, and
+//! leaves with `_exit` (no destructors, no atexit: the parent's state is
+//! not the child's to tear down). The parent keeps serving and reaps the
+//! child from cron with a non-blocking waitpid. FLUSHALL and SHUTDOWN kill
+//! a running child and remove its temp file.
+//!
+//! While it works, the child reports once a second through a pipe (Redis'
+//! child info pipe, childinfo.c): keys written so far and its
+//! copy-on-write size (Private_Dirty of its mappings), and a final record
+//! with the COW size when done. The parent drains the pipe from cron into
+//! INFO's current_cow_size / current_save_keys_processed / rdb_last_cow_size.
+//!
+//! Invariants: at most one child at a time (`srv.rdb_child`); while it
+//! lives the dicts avoid resizing (copy-on-write), and the child itself
+//! never resizes or rehashes.
+
+use log::{info, warn};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{fork, ForkResult, Pid};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use crate::db::dict::{set_resize_policy, ResizePolicy};
+use crate::server::Server;
+
+/// A running background save.
+#[derive(Debug)]
+pub struct RdbChild {
+    pub pid: i32,
+    /// Unix seconds when it started (rdb_current_bgsave_time_sec).
+    pub start: i64,
+    /// Read end of the child info pipe (non-blocking).
+    info: Option<OwnedFd>,
+    /// Bytes of a record split across reads.
+    partial: Vec<u8>,
+}
+
+/// Child info record: kind byte, keys written (u64 LE), COW bytes (u64 LE).
+/// 17 bytes, under PIPE_BUF, so each write arrives whole.
+const RECORD: usize = 17;
+const INFO_CURRENT: u8 = 1;
+const INFO_RDB_COW: u8 = 2;
+
+/// The process's private dirty memory (zmalloc_get_private_dirty): what a
+/// forked child has copied so far.
+fn private_dirty_bytes() -> u64 {
+    let text = std::fs::read_to_string("/proc/self/smaps_rollup")
+        .or_else(|_| std::fs::read_to_string("/proc/self/smaps"))
+        .unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("Private_Dirty:"))
+        .filter_map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .sum::<u64>()
+        * 1024
+}
+
+fn send_info(fd: &OwnedFd, kind: u8, keys: u64) {
+    let mut rec = [0u8; RECORD];
+    rec[0] = kind;
+    rec[1..9].copy_from_slice(&keys.to_le_bytes());
+    rec[9..].copy_from_slice(&private_dirty_bytes().to_le_bytes());
+    // A full pipe just loses this sample.
+    let _ = nix::unistd::write(fd, &rec);
+}
+
+/// rdbSaveBackground: fork a child that saves. False when a child already
+/// runs or fork fails (logged).
+pub fn bgsave(srv: &mut Server) -> bool {
+    if srv.rdb_child.is_some() {
+        return false;
+    }
+    let pipe =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC).ok();
+    srv.dirty_before_bgsave = srv.dirty;
+    srv.last_bgsave_try = crate::logging::now_ms() / 1000;
+    srv.rdb_saves += 1;
+    let start = std::time::Instant::now();
+    // SAFETY: the server runs one thread, so the child starts with a
+    // consistent heap; it only serialises the dataset (reads), writes a
+    // file, logs, and leaves through _exit without running destructors.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            crate::logging::set_role(b'C');
+            crate::proctitle::set("redis-rdb-bgsave");
+            set_resize_policy(ResizePolicy::Forbid);
+            let tx = pipe.map(|(_, w)| w);
+            // Report about once a second, checking the clock every 1024 keys.
+            let mut last = std::time::Instant::now();
+            let ok = super::rdb_save_with(srv, &mut |keys| {
+                if keys % 1024 == 0 && last.elapsed().as_secs() >= 1 {
+                    last = std::time::Instant::now();
+                    if let Some(fd) = &tx {
+                        send_info(fd, INFO_CURRENT, keys);
+                    }
+                }
+            });
+            if let (true, Some(fd)) = (ok, &tx) {
+                send_info(fd, INFO_RDB_COW, 0);
+            }
+            // SAFETY: _exit ends the child at once, which is what a forked
+            // copy of the server must do (no flushing of shared buffers).
+            unsafe { nix::libc::_exit(if ok { 0 } else { 1 }) }
+        }
+        Ok(ForkResult::Parent { child }) => {
+            srv.stat_fork_time_us = start.elapsed().as_micros() as u64;
+            srv.stat_total_forks += 1;
+            // Moving entries between tables would copy every page the
+            // child still shares (updateDictResizePolicy).
+            set_resize_policy(ResizePolicy::Avoid);
+            info!("Background saving started by pid {child}");
+            srv.current_save_keys_total = srv.dbs.iter().map(|d| d.len() as u64).sum();
+            srv.rdb_child = Some(RdbChild {
+                pid: child.as_raw(),
+                start: crate::logging::now_ms() / 1000,
+                info: pipe.map(|(r, _)| r),
+                partial: Vec::new(),
+            });
+            true
+        }
+        Err(e) => {
+            srv.lastbgsave_ok = false;
+            warn!("Can't save in background: fork: {}", e.desc());
+            false
+        }
+    }
+}
+
+fn temp_file(pid: i32) -> String {
+    format!("temp-{pid}.rdb")
+}
+
+/// Reaps a finished child (checkChildrenDone), run from cron.
+pub fn check_child_done(srv: &mut Server) {
+    read_child_info(srv);
+    let Some(ch) = srv.rdb_child.as_ref() else {
+        return;
+    };
+    let (pid, start) = (ch.pid, ch.start);
+    let status = match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
+        Ok(WaitStatus::StillAlive) => return,
+        Ok(s) => s,
+        Err(e) => {
+            warn!(
+                "waitpid() returned an error: {}. child_type: RDB, child_pid = {}",
+                e.desc(),
+                ch.pid
+            );
+            WaitStatus::Exited(Pid::from_raw(ch.pid), 1)
+        }
+    };
+    let now = crate::logging::now_ms() / 1000;
+    srv.rdb_child = None;
+    set_resize_policy(ResizePolicy::Enable);
+    reset_current_info(srv);
+    srv.rdb_save_time_last = now - start;
+    match status {
+        WaitStatus::Exited(_, 0) => {
+            info!("Background saving terminated with success");
+            srv.dirty = srv.dirty.saturating_sub(srv.dirty_before_bgsave);
+            srv.last_save = now;
+            srv.lastbgsave_ok = true;
+        }
+        WaitStatus::Exited(..) => {
+            warn!("Background saving error");
+            srv.lastbgsave_ok = false;
+        }
+        WaitStatus::Signaled(_, sig, _) => {
+            warn!("Background saving terminated by signal {}", sig as i32);
+            let _ = std::fs::remove_file(temp_file(pid));
+            // A kill we asked for (SIGUSR1) is not a failure.
+            if sig != Signal::SIGUSR1 {
+                srv.lastbgsave_ok = false;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// killRDBChild: stop a running save (FLUSHALL, SHUTDOWN) and reap it.
+pub fn kill_child(srv: &mut Server) {
+    let Some(ch) = srv.rdb_child.take() else {
+        return;
+    };
+    reset_current_info(srv);
+    set_resize_policy(ResizePolicy::Enable);
+    let pid = Pid::from_raw(ch.pid);
+    let _ = kill(pid, Signal::SIGUSR1);
+    let _ = waitpid(pid, None);
+    let _ = std::fs::remove_file(temp_file(ch.pid));
+}
+
+/// Drains the child info pipe (receiveChildInfo).
+fn read_child_info(srv: &mut Server) {
+    let Some(ch) = srv.rdb_child.as_mut() else {
+        return;
+    };
+    let Some(fd) = &ch.info else {
+        return;
+    };
+    let mut buf = [0u8; RECORD * 16];
+    loop {
+        match nix::unistd::read(fd.as_raw_fd(), &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => ch.partial.extend_from_slice(&buf[..n]),
+        }
+    }
+    let records: Vec<[u8; RECORD]> = ch
+        .partial
+        .chunks_exact(RECORD)
+        .map(|c| {
+            let mut r = [0u8; RECORD];
+            r.copy_from_slice(c);
+            r
+        })
+        .collect();
+    let whole = records.len() * RECORD;
+    ch.partial.drain(..whole);
+    for r in records {
+        let mut k = [0u8; 8];
+        k.copy_from_slice(&r[1..9]);
+        let mut c = [0u8; 8];
+        c.copy_from_slice(&r[9..]);
+        let (keys, cow) = (u64::from_le_bytes(k), u64::from_le_bytes(c));
+        match r[0] {
+            INFO_CURRENT => {
+                srv.current_cow_size = cow;
+                srv.current_cow_peak = srv.current_cow_peak.max(cow);
+                srv.current_cow_size_age = crate::logging::now_ms();
+                srv.current_save_keys_processed = keys;
+            }
+            INFO_RDB_COW => {
+                srv.rdb_last_cow_size = cow;
+                info!("Fork CoW for RDB: current {} MB", cow / (1024 * 1024));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn reset_current_info(srv: &mut Server) {
+    srv.current_cow_size = 0;
+    srv.current_cow_peak = 0;
+    srv.current_cow_size_age = 0;
+    srv.current_save_keys_processed = 0;
+    srv.current_save_keys_total = 0;
+}
+
+/// Save points (`save <secs> <changes>`), checked from cron: start a
+/// background save when one is due; after a failed save, retry only every
+/// CONFIG_BGSAVE_RETRY_DELAY (5) seconds.
+pub fn cron_save_points(srv: &mut Server) {
+    if srv.rdb_child.is_some() || srv.cfg.save.is_empty() {
+        return;
+    }
+    let now = crate::logging::now_ms() / 1000;
+    let retry_ok = srv.lastbgsave_ok || now - srv.last_bgsave_try > 5;
+    let due = srv.cfg.save.iter().copied().find(|&(secs, changes)| {
+        srv.dirty >= changes.max(0) as u64 && now - srv.last_save > secs && retry_ok
+    });
+    if let Some((secs, changes)) = due {
+        info!("{changes} changes in {secs} seconds. Saving...");
+        bgsave(srv);
+    }
+}

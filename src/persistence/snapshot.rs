@@ -1,0 +1,271 @@
+//! Reading a whole RDB file into the databases (rdbLoadRioWithLoadingCtx):
+//! the header, the opcode loop with its per-key state (expire, idle, freq),
+//! aux fields and their log lines, expired keys dropped on load, empty keys
+//! skipped, and the CRC64 trailer.
+//!
+//! The file is parsed from memory: callers read it whole first (a snapshot
+//! must fit in memory once loaded anyway, and this keeps the parser a plain
+//! slice walk with no I/O error paths in the middle).
+
+use log::{info, trace, warn};
+
+use super::crc64::crc64;
+use super::load::{read_value, LoadOpts};
+use super::rdb::*;
+use crate::db::Db;
+use crate::types::value::Obj;
+
+/// Clocks and policy that decide expiry and the LRU/LFU field of loaded keys.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadCtx {
+    pub now_ms: i64,
+    pub lfu: bool,
+    pub lruclock: u32,
+    pub unix_secs: i64,
+    /// Drop keys whose expire time has passed (a master loading at start-up).
+    pub expire_on_load: bool,
+    /// DEBUG RELOAD MERGE: a key already present is replaced, not an error.
+    pub allow_dup: bool,
+    /// Check the trailer (`rdbchecksum yes` and no SET-SKIP-CHECKSUM).
+    pub verify_crc: bool,
+}
+
+/// What a successful load found.
+#[derive(Default, Debug, PartialEq, Eq)]
+pub struct LoadStats {
+    pub keys_loaded: u64,
+    pub keys_expired: u64,
+    pub empty_keys_skipped: u64,
+    pub version: u32,
+}
+
+/// The version in "REDISdddd", read as C's atoi would.
+fn header_version(magic: &[u8]) -> Result<u32> {
+    if magic.get(..5) != Some(b"REDIS") {
+        return Err(RdbError::BadHeader(
+            "Wrong signature trying to load DB from file".into(),
+        ));
+    }
+    let digits = magic[5..].iter().take_while(|b| b.is_ascii_digit());
+    let v = digits.fold(0u32, |acc, d| acc * 10 + (d - b'0') as u32);
+    if v < 1 || v > RDB_VERSION as u32 {
+        return Err(RdbError::BadHeader(format!(
+            "Can't handle RDB format version {v}"
+        )));
+    }
+    Ok(v)
+}
+
+/// The LRU/LFU field of a loaded key (objectSetLRUOrLFU): the file's FREQ
+/// under an LFU policy, its IDLE otherwise, else a fresh stamp.
+fn lru_field(ctx: &LoadCtx, freq: Option<u8>, idle: Option<u64>) -> u32 {
+    let fresh = crate::db::lru::initial(ctx.lfu, ctx.lruclock, ctx.unix_secs);
+    if ctx.lfu {
+        match freq {
+            Some(f) => (fresh & !0xff) | f as u32,
+            None => fresh,
+        }
+    } else {
+        match idle {
+            Some(idle) => {
+                let max = crate::cron::LRU_CLOCK_MAX as i64;
+                let idle = idle.min(max as u64) as i64;
+                let mut abs = ctx.lruclock as i64 - idle;
+                if abs < 0 {
+                    abs += max;
+                }
+                abs as u32
+            }
+            None => fresh,
+        }
+    }
+}
+
+/// Loads an RDB image into `dbs`. On error the databases hold what was
+/// loaded before it (callers at start-up exit; DEBUG RELOAD does too).
+/// `on_key` hears the bytes consumed after each key (loading progress,
+/// `key-load-delay`, serving clients meanwhile).
+pub fn read_rdb(
+    buf: &[u8],
+    dbs: &mut [Db],
+    o: &LoadOpts,
+    ctx: &LoadCtx,
+    on_key: &mut dyn FnMut(usize),
+) -> Result<LoadStats> {
+    let mut r = Reader::new(buf);
+    read_rdb_from(&mut r, dbs, o, ctx, on_key).map_err(|e| match e {
+        RdbError::BadHeader(_) => e,
+        e => RdbError::At(r.pos, Box::new(e)),
+    })
+}
+
+fn read_rdb_from(
+    r: &mut Reader<'_>,
+    dbs: &mut [Db],
+    o: &LoadOpts,
+    ctx: &LoadCtx,
+    on_key: &mut dyn FnMut(usize),
+) -> Result<LoadStats> {
+    let version = header_version(r.take(9)?)?;
+    let mut stats = LoadStats {
+        version,
+        ..Default::default()
+    };
+    let mut db = 0usize;
+    let (mut expire, mut idle, mut freq): (Option<i64>, Option<u64>, Option<u8>) =
+        (None, None, None);
+    loop {
+        let t = r.u8()?;
+        match t {
+            OPCODE_EXPIRETIME => {
+                expire = Some(r.secs()? as i64 * 1000);
+                continue;
+            }
+            OPCODE_EXPIRETIME_MS => {
+                expire = Some(r.millis()?);
+                continue;
+            }
+            OPCODE_FREQ => {
+                freq = Some(r.u8()?);
+                continue;
+            }
+            OPCODE_IDLE => {
+                idle = Some(r.length()?);
+                continue;
+            }
+            OPCODE_EOF => break,
+            OPCODE_SELECTDB => {
+                let id = r.length()?;
+                if id >= dbs.len() as u64 {
+                    return Err(RdbError::Corrupt(format!(
+                        "FATAL: Data file was created with a Redis server configured to handle more than {} databases. Exiting\n",
+                        dbs.len()
+                    )));
+                }
+                db = id as usize;
+                continue;
+            }
+            OPCODE_RESIZEDB => {
+                let keys = r.length()?;
+                let expires = r.length()?;
+                // Only a hint: a lying size must not allocate a huge table.
+                let cap = r.remaining() as u64;
+                let _ = dbs[db].keys.try_expand(keys.min(cap) as usize);
+                let _ = dbs[db].expires.try_expand(expires.min(cap) as usize);
+                continue;
+            }
+            OPCODE_AUX => {
+                let k = r.string()?;
+                let v = r.string()?;
+                log_aux(&k, &v);
+                continue;
+            }
+            OPCODE_MODULE_AUX => {
+                let id = r.length()?;
+                return Err(RdbError::Unsupported(format!(
+                    "The RDB file contains AUX module data I can't load: no matching module '{}'",
+                    super::load::module_type_name(id)
+                )));
+            }
+            OPCODE_FUNCTION | OPCODE_FUNCTION2 => {
+                return Err(RdbError::Unsupported(
+                    "Failed loading library, functions are not supported by this server yet".into(),
+                ));
+            }
+            t if !is_object_type(t) => {
+                return corrupt(format!("Unknown RDB encoding type {t}"));
+            }
+            _ => {}
+        }
+        let key = r.string()?;
+        let val = read_value(r, t, o)?;
+        on_key(r.pos);
+        let (e, i, f) = (expire.take(), idle.take(), freq.take());
+        let Some(val) = val else {
+            if stats.empty_keys_skipped < 10 {
+                warn!(
+                    "rdbLoadObject skipping empty key: {}",
+                    String::from_utf8_lossy(&key)
+                );
+            }
+            stats.empty_keys_skipped += 1;
+            continue;
+        };
+        if ctx.expire_on_load && e.is_some_and(|ms| ms < ctx.now_ms) {
+            stats.keys_expired += 1;
+            continue;
+        }
+        let obj = Obj {
+            val,
+            lru: lru_field(ctx, f, i),
+        };
+        let d = &mut dbs[db];
+        if d.keys.contains_key(&key) {
+            if !ctx.allow_dup {
+                warn!(
+                    "RDB has duplicated key '{}' in DB {db}",
+                    String::from_utf8_lossy(&key)
+                );
+                return corrupt("Duplicated key found in RDB file");
+            }
+            d.delete(&key);
+        }
+        d.add(&key, obj);
+        if let Some(ms) = e {
+            d.set_expire(&key, ms);
+        }
+        stats.keys_loaded += 1;
+    }
+    if version >= 5 {
+        let expected = crc64(0, r.consumed());
+        let stored = r.millis()? as u64;
+        if ctx.verify_crc {
+            if stored == 0 {
+                warn!("RDB file was saved with checksum disabled: no check performed.");
+            } else if stored != expected {
+                warn!(
+                    "Wrong RDB checksum expected: ({expected:x}) but got ({stored:x}). Aborting now."
+                );
+                return corrupt("RDB CRC error");
+            }
+        }
+    }
+    if stats.empty_keys_skipped > 0 {
+        warn!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+            stats.keys_loaded, stats.keys_expired, stats.empty_keys_skipped
+        );
+    } else {
+        info!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}.",
+            stats.keys_loaded, stats.keys_expired
+        );
+    }
+    Ok(stats)
+}
+
+/// The notice lines Redis logs for the aux fields it knows.
+fn log_aux(k: &[u8], v: &[u8]) {
+    let val = String::from_utf8_lossy(v);
+    let num = || val.trim().parse::<i64>().unwrap_or(0);
+    match k.to_ascii_lowercase().as_slice() {
+        [b'%', ..] => info!("RDB '{}': {val}", String::from_utf8_lossy(k)),
+        b"redis-ver" => info!("Loading RDB produced by version {val}"),
+        b"ctime" => {
+            let age = (crate::logging::now_ms() / 1000 - num()).max(0);
+            info!("RDB age {age} seconds");
+        }
+        b"used-mem" => info!(
+            "RDB memory usage when created {:.2} Mb",
+            num() as f64 / (1024.0 * 1024.0)
+        ),
+        b"aof-preamble" if num() != 0 => info!("RDB has an AOF tail"),
+        b"aof-base" if num() != 0 => info!("RDB is base AOF"),
+        b"repl-stream-db" | b"repl-id" | b"repl-offset" | b"lua" | b"redis-bits"
+        | b"aof-preamble" | b"aof-base" => {}
+        _ => trace!(
+            "Unrecognized RDB AUX field: '{}'",
+            String::from_utf8_lossy(k)
+        ),
+    }
+}
