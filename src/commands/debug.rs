@@ -65,6 +65,7 @@ pub fn debug(cx: &mut Ctx) -> CmdResult {
         (b"htstats-key", 3) => htstats_key(cx),
         (b"quicklist-packed-threshold", 3) => quicklist_packed_threshold(cx),
         (b"quicklist", 3 | 4) => quicklist(cx),
+        (b"listpack", 3) => listpack(cx),
         (b"reload", _) => super::persistence::debug_reload(cx),
         (b"set-skip-checksum-validation", 3) => {
             cx.srv.skip_checksum_validation = cx.arg_i64(2)? != 0;
@@ -228,6 +229,39 @@ fn quicklist(cx: &mut Ctx) -> CmdResult {
     };
     print!("{}", l.repr());
     cx.reply().simple(b"Quicklist structure printed on stdout");
+    Ok(())
+}
+
+/// DEBUG LISTPACK <key>: a listpack-encoded value's entries go to stdout.
+fn listpack(cx: &mut Ctx) -> CmdResult {
+    let key = cx.arg_bytes(2);
+    let Some(o) = cx.srv.dbs[cx.c.db].keys.peek(&key) else {
+        return Err(CmdError::NoSuchKey);
+    };
+    let lp = match &o.val {
+        Value::Hash(h) => h.listpack(),
+        Value::ZSet(z) => match z.as_ref() {
+            crate::types::zset::ZSet::Listpack(lp) => Some(lp),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(lp) = lp else {
+        return Err(CmdError::msg("ERR Not a listpack encoded object."));
+    };
+    let mut text = format!(
+        "{{total bytes {}}} {{num entries {}}}\n",
+        lp.bytes_len(),
+        lp.len()
+    );
+    for (i, e) in lp.iter().enumerate() {
+        text.push_str(&format!(
+            "{{ index {i} }} {}\n",
+            String::from_utf8_lossy(&e.to_vec())
+        ));
+    }
+    print!("{text}");
+    cx.reply().simple(b"Listpack structure printed on stdout");
     Ok(())
 }
 

@@ -173,7 +173,7 @@ impl<'a> Reply<'a> {
         h.push(prefix);
         write_i64(&mut h, n);
         h.extend_from_slice(b"\r\n");
-        self.out.splice(d.0..d.0, h);
+        crate::util::splice::insert(self.out, d.0, &h);
     }
 
     pub fn set_deferred_array(&mut self, d: Deferred, n: usize) {

@@ -244,7 +244,7 @@ impl IntSet {
         // Grow to the exact size, as Redis' zrealloc does: Vec's doubling
         // would leave up to half of a large intset unused.
         self.bytes.reserve_exact(enc as usize);
-        self.bytes.splice(at..at, elem);
+        crate::util::splice::insert(&mut self.bytes, at, &elem);
         let len = self.len() + 1;
         self.set_header(enc, len);
         true

@@ -37,7 +37,8 @@
 //! Redis' `unsigned char *p`. They are invalidated by any mutation, and must
 //! come from `first/next/prev/last/seek/find`: a made-up offset into the
 //! middle of an entry cannot panic, but (as in Redis) may corrupt the data.
-//! The structure is standalone: it uses only util::number (string2ll).
+//! The structure is standalone: it uses only util::number (string2ll) and
+//! util::splice.
 
 /// Bytes of the header (total length + element count).
 pub const HDR_SIZE: usize = 6;
@@ -564,7 +565,7 @@ impl Listpack {
         // Clamp to a valid insertion point so a stale offset cannot panic.
         let off = off.clamp(HDR_SIZE, self.bytes.len().saturating_sub(1));
         let enc = encode_entry(value);
-        self.bytes.splice(off..off, enc);
+        crate::util::splice::insert(&mut self.bytes, off, &enc);
         self.fix_header(1, 0);
         off
     }
@@ -600,7 +601,7 @@ impl Listpack {
             return false;
         }
         let enc = encode_entry(value);
-        self.bytes.splice(off..end, enc);
+        crate::util::splice::replace(&mut self.bytes, off..end, &enc);
         self.fix_header(0, 0);
         true
     }

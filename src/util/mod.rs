@@ -4,3 +4,4 @@
 pub mod glob;
 pub mod lzf;
 pub mod number;
+pub mod splice;
