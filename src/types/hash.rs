@@ -161,7 +161,8 @@ fn entry_bytes<'a>(e: &Entry<'_>, buf: &'a mut [u8; 20]) -> &'a [u8] {
 
 enum Enc {
     Listpack(Listpack),
-    Table(Dict<Pair, ()>),
+    /// Boxed so a small value's enum stays 32 bytes (the dict is 56).
+    Table(Box<Dict<Pair, ()>>),
 }
 
 /// A hash value: `listpack` or `hashtable` encoded (see the module docs).
@@ -190,7 +191,9 @@ impl Clone for Hash {
                     let (f, v) = p.split();
                     t.insert_new(Pair::new(f, v), ());
                 }
-                Hash { enc: Enc::Table(t) }
+                Hash {
+                    enc: Enc::Table(Box::new(t)),
+                }
             }
         }
     }
@@ -426,7 +429,7 @@ impl Hash {
             // later value wins instead of leaving a duplicate in the dict.
             d.insert(Pair::new(field, value), ());
         }
-        self.enc = Enc::Table(d);
+        self.enc = Enc::Table(Box::new(d));
     }
 
     // --- scanning and sampling ------------------------------------------------

@@ -565,6 +565,9 @@ impl Listpack {
         // Clamp to a valid insertion point so a stale offset cannot panic.
         let off = off.clamp(HDR_SIZE, self.bytes.len().saturating_sub(1));
         let enc = encode_entry(value);
+        // Exact growth, as lpInsert's realloc: Vec's doubling would leave
+        // up to half of every small hash/zset listpack unused.
+        self.bytes.reserve_exact(enc.len());
         crate::util::splice::insert(&mut self.bytes, off, &enc);
         self.fix_header(1, 0);
         off
@@ -601,6 +604,8 @@ impl Listpack {
             return false;
         }
         let enc = encode_entry(value);
+        self.bytes
+            .reserve_exact(enc.len().saturating_sub(end - off));
         crate::util::splice::replace(&mut self.bytes, off..end, &enc);
         self.fix_header(0, 0);
         true

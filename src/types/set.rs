@@ -40,7 +40,8 @@ const BUCKET_PTR_SIZE: usize = 8;
 
 enum Enc {
     Ints(IntSet),
-    Table(Dict<Key, ()>),
+    /// Boxed so a small value's enum stays 32 bytes (the dict is 56).
+    Table(Box<Dict<Key, ()>>),
 }
 
 /// A Redis set. A new empty `Set` is an intset, as Redis creates for
@@ -90,7 +91,7 @@ impl Clone for Set {
                 for (k, _) in d.iter() {
                     copy.insert_new(k.clone(), ());
                 }
-                Enc::Table(copy)
+                Enc::Table(Box::new(copy))
             }
         };
         Set { enc }
@@ -121,7 +122,7 @@ impl Set {
     /// An empty hashtable-encoded set with room for `n` members.
     pub fn new_hashtable(n: usize) -> Self {
         Set {
-            enc: Enc::Table(Dict::with_capacity(n)),
+            enc: Enc::Table(Box::new(Dict::with_capacity(n))),
         }
     }
 
@@ -178,7 +179,7 @@ impl Set {
             write_i64(&mut buf, v);
             d.insert_new(Key::new(&buf), ());
         }
-        self.enc = Enc::Table(d);
+        self.enc = Enc::Table(Box::new(d));
     }
 
     /// Adds an integer to an intset-encoded set; converts when it grows
