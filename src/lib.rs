@@ -16,7 +16,7 @@
 //! * `util`     — Redis' glob matcher and number formatting rules.
 //! * `logging`, `stats`, `memory` — log format, counters, allocator figures.
 
-pub mod blocked;
+pub mod blocking;
 pub mod commands;
 pub mod config;
 pub mod cron;

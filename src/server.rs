@@ -293,7 +293,7 @@ impl Server {
             } else {
                 Duration::ZERO
             };
-            if let Some(when) = crate::blocked::next_deadline(self) {
+            if let Some(when) = crate::blocking::next_deadline(self) {
                 let ms = (when - crate::logging::now_ms()).max(0) as u64;
                 timeout = timeout.min(Duration::from_millis(ms));
             }
@@ -393,7 +393,7 @@ impl Server {
     /// pending reply written directly (handleClientsWithPendingWrites).
     fn before_sleep(&mut self) {
         if !self.block_deadlines.is_empty() {
-            crate::blocked::handle_timeouts(self);
+            crate::blocking::handle_timeouts(self);
         }
         if self.active_expire_enabled && !self.cron_paused {
             crate::db::expire::active_expire_cycle(self, crate::db::expire::CycleKind::Fast);
@@ -549,7 +549,7 @@ impl Server {
         };
         let mut c = c;
         if c.flags & flags::BLOCKED != 0 {
-            crate::blocked::forget(self, &mut c);
+            crate::blocking::forget(self, &mut c);
         }
         let _ = self.poll.registry().deregister(c.conn.source());
         debug!("Client closed connection id={} addr={}", c.id, c.addr);

@@ -3,7 +3,7 @@
 //!
 //! Each parses its arguments (the timeout first, as Redis does), then
 //! either serves at once from the first key that holds data, or parks the
-//! client (`blocked::block`). When a key becomes ready, `serve` runs the
+//! client (`crate::blocking::block`). When a key becomes ready, `serve` runs the
 //! same pop or move for the parked client on that key.
 
 use bytes::Bytes;
@@ -11,7 +11,7 @@ use bytes::Bytes;
 use super::list::{parse_end, serve_move, serve_pop, PopReply};
 use super::zset::{zpop_reply, PopShape};
 use super::{lookup_write, Ctx, Handler};
-use crate::blocked::{self, BlockOp, Blocked, End};
+use crate::blocking::{BlockOp, Blocked, End};
 use crate::errors::{CmdError, CmdResult};
 use crate::net::client::{flags, Client};
 use crate::server::Server;
@@ -201,12 +201,12 @@ fn serve_or_block(cx: &mut Ctx, keys: Vec<Bytes>, deadline_ms: i64, op: BlockOp)
         op,
         cmd: cx.cmd,
     };
-    blocked::block(cx.srv, cx.c, b);
+    crate::blocking::block(cx.srv, cx.c, b);
     Ok(())
 }
 
 /// Serve a client blocked on `key`, which now holds a value of the type it
-/// waits for (called by blocked::serve_key).
+/// waits for (called by crate::blocking::serve_key).
 pub fn serve(srv: &mut Server, c: &mut Client, key: &[u8]) {
     let Some(b) = c.blocked.as_ref() else {
         return;

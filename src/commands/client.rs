@@ -214,7 +214,7 @@ pub fn unblock(cx: &mut Ctx) -> CmdResult {
             .as_ref()
             .is_some_and(|t| t.id as i64 == id)
     });
-    let done = slot.is_some_and(|s| crate::blocked::unblock_by_request(cx.srv, s, error));
+    let done = slot.is_some_and(|s| crate::blocking::unblock_by_request(cx.srv, s, error));
     cx.reply().int(done as i64);
     Ok(())
 }

@@ -169,8 +169,8 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         return;
     }
     call(srv, c, id, start);
-    if crate::blocked::has_ready_keys(srv) {
-        crate::blocked::handle_ready_keys(srv);
+    if crate::blocking::has_ready_keys(srv) {
+        crate::blocking::handle_ready_keys(srv);
     }
 }
 
@@ -277,7 +277,7 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     }
     let _ = dirty_before;
     srv.stats.total_commands_processed += 1;
-    // A command that blocked is counted when it completes (blocked.rs).
+    // A command that blocked is counted when it completes (src/blocking.rs).
     if c.flags & flags::BLOCKED != 0 {
         return;
     }

@@ -27,7 +27,7 @@ pub struct Db {
     /// Key -> slots of the clients blocked on it, in blocking order.
     pub blocking_keys: Dict<Key, VecDeque<usize>>,
     /// Keys with blocked clients that got a value since the last command
-    /// (without repeats; served by blocked::handle_ready_keys).
+    /// (without repeats; served by blocking::handle_ready_keys).
     pub ready: Vec<Key>,
 }
 
@@ -76,7 +76,7 @@ impl Db {
     /// serve them (signalKeyAsReady).
     #[inline]
     fn signal_ready(&mut self, key: &[u8], obj: &Obj) {
-        if self.blocking_keys.is_empty() || !crate::blocked::may_serve(&obj.val) {
+        if self.blocking_keys.is_empty() || !crate::blocking::may_serve(&obj.val) {
             return;
         }
         if self.blocking_keys.contains_key(key) && !self.ready.iter().any(|k| k.as_bytes() == key) {
@@ -131,7 +131,7 @@ impl Db {
         let waited: Vec<Key> = self.blocking_keys.keys().cloned().collect();
         for k in waited {
             if let Some(o) = self.keys.peek(k.as_bytes()) {
-                if crate::blocked::may_serve(&o.val) && !self.ready.contains(&k) {
+                if crate::blocking::may_serve(&o.val) && !self.ready.contains(&k) {
                     self.ready.push(k);
                 }
             }

@@ -121,7 +121,7 @@ pub struct Client {
     /// Time the output buffer first exceeded the soft limit (0 = not over).
     pub obuf_soft_limit_since: i64,
     /// What the client waits for while BLOCKED.
-    pub blocked: Option<Box<crate::blocked::Blocked>>,
+    pub blocked: Option<Box<crate::blocking::Blocked>>,
 }
 
 impl Client {
