@@ -63,7 +63,8 @@ against a server binary and compares them with the real Redis' baseline.
   --units "A B"     run these units instead of the claimed list (claimed or
                     not, e.g. "unit/type/incr unit/keyspace"); skip lines of
                     the list still apply to them
-  --keep            keep each unit's work copy under target/redis-suite/work/
+  --keep            keep each unit's work copy (a short directory under
+                    $TMPDIR, printed at the end)
                     (add "-- --dont-clean" to keep the servers' logs there too)
   --timeout S       wall-clock limit per unit run, in seconds (default $DEFAULT_TIMEOUT)
   --jobs N          units run in parallel (default: nproc = $DEFAULT_JOBS)
@@ -258,7 +259,11 @@ run_attempt() {
     local unit=$1 attempt=$2 slot=$3 tag p
     tag=$(unit_tag "$unit")
     ((attempt == 1)) || tag+=.rerun
-    local work=$OUT/work/$tag log=$OUT/$tag.log
+    # A short work path: the suite puts unix sockets under it, and a socket
+    # path over 107 bytes makes every server of the unit fail to start.
+    local id work log=$OUT/$tag.log
+    id=$(printf %s "$tag" | cksum | cut -d' ' -f1)
+    work=$WORK/$id
     rm -rf "$work"
     mkdir -p "$work/src"
     cp -a "$SUITE/runtest" "$SUITE/tests" "$SUITE/utils" "$work/"
@@ -445,7 +450,8 @@ done <"$BASELINE"
 
 rm -rf "$OUT/work" "$OUT/.state" "$OUT"/*.log "$OUT/results.tsv"
 STATE=$OUT/.state
-mkdir -p "$OUT/work" "$STATE"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fds.XXXXXX")
+mkdir -p "$STATE"
 trap 'kill_running; exit 130' INT TERM
 trap 'kill_running' EXIT
 
@@ -499,7 +505,7 @@ for u in "${UNITS[@]}"; do
             [[ ! -f $log ]] || failure_excerpt "$log" ;;
     esac
 done
-((KEEP)) || rm -rf "$OUT/work"
+if ((KEEP)); then say "work copies kept in $WORK"; else rm -rf "$WORK"; fi
 rm -rf "$STATE"
 ((bad_units == 0)) || say "$bad_units unit(s) failed"
 echo "$SELF: $total_ok passed, $total_failed failed, $total_skip skipped"
