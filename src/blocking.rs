@@ -158,6 +158,8 @@ pub fn handle_ready_keys(srv: &mut Server) {
             }
         }
         if batch.is_empty() {
+            // A key found expired while serving left its DEL queued.
+            crate::persistence::propagate::propagate_pending(srv, true);
             return;
         }
         for (db, key) in batch {

@@ -70,7 +70,15 @@ pub fn cron(srv: &mut Server) {
         crate::commands::migrate::migrate_close_timedout_sockets(srv);
     }
     crate::persistence::fork::check_child_done(srv);
+    crate::persistence::aof::cron(srv);
     crate::persistence::fork::cron_save_points(srv);
+    // BGSAVE SCHEDULE waits for the rewrite child to go.
+    if srv.rdb_bgsave_scheduled
+        && !crate::persistence::aof::has_active_child(srv)
+        && crate::persistence::fork::bgsave(srv)
+    {
+        srv.rdb_bgsave_scheduled = false;
+    }
     srv.cronloops += 1;
 }
 

@@ -11,7 +11,8 @@
 //! * `db`       — `Db` (keys + expires), our `Dict` with incremental
 //!   rehashing, expiry (lazy and active), the dataset digest.
 //! * `types`    — value representations (`Key`, `Value` and encodings).
-//! * `persistence` — the RDB format, SAVE, loading, DUMP/RESTORE payloads.
+//! * `persistence` — the RDB format, SAVE, loading, DUMP/RESTORE payloads,
+//!   command propagation and the multi-part AOF.
 //! * `config`   — every Redis 7.0 directive: parsing, CONFIG GET/SET/REWRITE.
 //! * `util`     — Redis' glob matcher and number formatting rules.
 //! * `logging`, `stats`, `memory` — log format, counters, allocator figures.

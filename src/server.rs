@@ -71,6 +71,12 @@ pub struct Server {
     pub skip_checksum_validation: bool,
     /// The background save running, if any.
     pub rdb_child: Option<crate::persistence::fork::RdbChild>,
+    /// BGSAVE SCHEDULE asked for a save once no other child runs.
+    pub rdb_bgsave_scheduled: bool,
+    /// Effects of the running command waiting to be propagated.
+    pub prop: crate::persistence::propagate::PropState,
+    /// The append-only file.
+    pub aof: crate::persistence::aof::Aof,
     /// `dirty` when the running BGSAVE started: what its success clears.
     pub dirty_before_bgsave: u64,
     /// Unix seconds of the last BGSAVE attempt (retry delay after errors).
@@ -139,6 +145,7 @@ impl Server {
         let now = crate::logging::now_ms();
         let dbs = (0..cfg.databases.max(1) as usize).map(Db::new).collect();
         let commands = CommandTable::new(&cfg.rename_commands)?;
+        let aof_on = cfg.appendonly;
         Ok(Server {
             hz: cfg.hz,
             cfg,
@@ -169,6 +176,9 @@ impl Server {
             skip_checksum_validation: false,
             migrate_sockets: Default::default(),
             rdb_child: None,
+            rdb_bgsave_scheduled: false,
+            prop: Default::default(),
+            aof: crate::persistence::aof::Aof::new(aof_on),
             dirty_before_bgsave: 0,
             last_bgsave_try: 0,
             rdb_save_time_last: -1,
@@ -389,8 +399,10 @@ impl Server {
         self.clock_base_unix_ns = unix_ns();
     }
 
-    /// Work done before blocking in poll: the fast expire cycle, then every
-    /// pending reply written directly (handleClientsWithPendingWrites).
+    /// Work done before blocking in poll: the fast expire cycle, the AOF
+    /// write (and fsync under `always`), then every pending reply written
+    /// directly (handleClientsWithPendingWrites). The AOF goes first so no
+    /// client is told of a write the file does not hold yet.
     fn before_sleep(&mut self) {
         if !self.block_deadlines.is_empty() {
             crate::blocking::handle_timeouts(self);
@@ -398,6 +410,9 @@ impl Server {
         if self.active_expire_enabled && !self.cron_paused {
             crate::db::expire::active_expire_cycle(self, crate::db::expire::CycleKind::Fast);
         }
+        // Anything queued outside a command (a defensive flush).
+        crate::persistence::propagate::propagate_pending(self, false);
+        crate::persistence::aof::before_sleep(self);
         self.handle_pending_writes();
     }
 

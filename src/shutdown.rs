@@ -56,6 +56,13 @@ pub fn prepare_shutdown(srv: &mut Server, fl: ShutdownFlags) -> bool {
         warn!("There is a child saving an .rdb. Killing it!");
         crate::persistence::fork::kill_child(srv);
     }
+    // The AOF: a rewrite child is killed (unless it writes the first base
+    // and the shutdown is not forced), the buffer flushed and fsynced.
+    if !crate::persistence::aof::prepare_shutdown(srv, fl.force) {
+        warn!("Errors trying to shut down the server. Check the logs for more information.");
+        srv.shutdown_asap = false;
+        return false;
+    }
     // The final snapshot: asked for explicitly, or implied by configured
     // save points unless NOSAVE. A failed save keeps the server running
     // unless FORCE (prepareForShutdown).

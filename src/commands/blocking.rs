@@ -183,7 +183,24 @@ fn serve_or_block(cx: &mut Ctx, keys: Vec<Bytes>, deadline_ms: i64, op: BlockOp)
                 }
             }
         }
+        let effect = if cx.propagating() {
+            effect_of(cx.srv, db, key, &op)
+        } else {
+            None
+        };
         run_op(cx.srv, cx.c, db, key, &op);
+        // Propagated as the non-blocking command it amounted to, except
+        // BLMOVE, which keeps the directions as the client spelled them.
+        if let Some(mut argv) = effect {
+            if let BlockOp::ListMove {
+                rpoplpush: false, ..
+            } = op
+            {
+                argv = (0..5).map(|i| cx.arg_bytes(i)).collect();
+                argv[0] = Bytes::from_static(b"LMOVE");
+            }
+            crate::persistence::propagate::set_rewrite(cx.srv, argv);
+        }
         return Ok(());
     }
     if cx.c.flags & flags::DENY_BLOCKING != 0 {
@@ -220,7 +237,63 @@ pub fn serve(srv: &mut Server, c: &mut Client, key: &[u8]) {
             }
         }
     }
+    let effect = effect_of(srv, db, key, &op);
+    let dirty = srv.dirty;
     run_op(srv, c, db, key, &op);
+    // The pop happened outside the blocked command's call(): it is
+    // propagated here, as what it amounts to (serveClientBlockedOnList).
+    if let (Some(argv), true) = (effect, srv.dirty > dirty) {
+        crate::persistence::propagate::also_propagate(srv, db, argv);
+    }
+    crate::persistence::propagate::propagate_pending(srv, true);
+}
+
+/// The non-blocking command a pop or move from `key` amounts to, computed
+/// before it runs (the count is capped by the length it finds). None when
+/// nothing records effects.
+fn effect_of(srv: &Server, db: usize, key: &[u8], op: &BlockOp) -> Option<Vec<Bytes>> {
+    if !crate::persistence::propagate::should_propagate(srv) {
+        return None;
+    }
+    let len = srv.dbs[db].keys.peek(key).map_or(0, |o| match &o.val {
+        Value::List(l) => l.len(),
+        Value::ZSet(z) => z.len(),
+        _ => 0,
+    });
+    let key = Bytes::copy_from_slice(key);
+    let count = |n: usize| crate::persistence::propagate::int_arg(n.min(len) as i64);
+    let side = |e: End| Bytes::from_static(if e == End::Head { b"left" } else { b"right" });
+    Some(match op {
+        BlockOp::ListPop { from, count: n } => {
+            let cmd: &'static [u8] = if *from == End::Head { b"LPOP" } else { b"RPOP" };
+            let mut v = vec![Bytes::from_static(cmd), key];
+            if let Some(n) = n {
+                v.push(count(*n));
+            }
+            v
+        }
+        BlockOp::ListMove {
+            dst,
+            from,
+            to,
+            rpoplpush,
+        } => {
+            if *rpoplpush {
+                vec![Bytes::from_static(b"RPOPLPUSH"), key, dst.clone()]
+            } else {
+                let cmd = Bytes::from_static(b"LMOVE");
+                vec![cmd, key, dst.clone(), side(*from), side(*to)]
+            }
+        }
+        BlockOp::ZPop { max, count: n } => {
+            let cmd: &'static [u8] = if *max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+            let mut v = vec![Bytes::from_static(cmd), key];
+            if let Some(n) = n {
+                v.push(count(*n));
+            }
+            v
+        }
+    })
 }
 
 /// Pop or move from `key` (known to hold a non-empty value of the right

@@ -82,6 +82,10 @@ fn apply(
             "loglevel" => crate::logging::set_level(cx.srv.cfg.loglevel.name()),
             "hz" => cx.srv.hz = cx.srv.cfg.hz,
             "proc-title-template" => cx.srv.update_proc_title(),
+            "appendonly" => update_appendonly(cx).map_err(|e| (name, e))?,
+            "aof-disable-auto-gc" if !cx.srv.cfg.aof_disable_auto_gc => {
+                crate::persistence::aof::del_history_files(cx.srv);
+            }
             _ => {}
         }
     }
@@ -90,6 +94,19 @@ fn apply(
         .any(|n| matches!(*n, "port" | "bind" | "unixsocket" | "tls-port"))
     {
         cx.srv.update_proc_title();
+    }
+    Ok(())
+}
+
+/// updateAppendonly: turning the AOF on starts the rewrite that creates
+/// its base; turning it off closes the file.
+fn update_appendonly(cx: &mut Ctx) -> Result<(), String> {
+    use crate::persistence::aof::{self, AofState};
+    let on = cx.srv.cfg.appendonly;
+    if !on && cx.srv.aof.state != AofState::Off {
+        aof::stop_append_only(cx.srv);
+    } else if on && cx.srv.aof.state == AofState::Off && !aof::start_append_only(cx.srv) {
+        return Err("Unable to turn on AOF. Check server logs.".into());
     }
     Ok(())
 }

@@ -67,6 +67,14 @@ pub fn debug(cx: &mut Ctx) -> CmdResult {
         (b"quicklist", 3 | 4) => quicklist(cx),
         (b"listpack", 3) => listpack(cx),
         (b"reload", _) => super::persistence::debug_reload(cx),
+        (b"loadaof", 2) => super::persistence::debug_loadaof(cx),
+        (b"aof-flush-sleep", 3) => {
+            // atoi: garbage is 0, negative is taken as no sleep.
+            let us = crate::util::number::parse_i64(cx.arg(2)).unwrap_or(0);
+            cx.srv.aof.flush_sleep_us = us.max(0) as u64;
+            cx.reply().ok();
+            Ok(())
+        }
         (b"set-skip-checksum-validation", 3) => {
             cx.srv.skip_checksum_validation = cx.arg_i64(2)? != 0;
             cx.reply().ok();

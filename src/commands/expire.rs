@@ -72,8 +72,27 @@ fn expire_generic(cx: &mut Ctx, base_ms: i64, seconds: bool) -> CmdResult {
     }
     if when <= cx.srv.now_ms && !cx.srv.loading {
         cx.db().delete(&key);
+        // Already in the past: what happened is a deletion.
+        let del: &[u8] = if cx.srv.cfg.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        cx.propagate_as(&[del, &key]);
     } else {
         cx.db().set_expire(&key, when);
+        // PEXPIREAT with the absolute time; NX/XX/GT/LT stay as sent.
+        if cx.propagating() {
+            let mut argv: Vec<&[u8]> = (0..cx.argc()).map(|i| cx.arg(i)).collect();
+            let ms = crate::persistence::propagate::int_arg(when);
+            argv[0] = b"PEXPIREAT";
+            argv[2] = &ms;
+            let owned: Vec<bytes::Bytes> = argv
+                .iter()
+                .map(|a| bytes::Bytes::copy_from_slice(a))
+                .collect();
+            crate::persistence::propagate::set_rewrite(cx.srv, owned);
+        }
     }
     cx.dirty(1);
     cx.reply().int(1);

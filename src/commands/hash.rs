@@ -321,6 +321,8 @@ pub fn hincrbyfloat(cx: &mut Ctx) -> CmdResult {
     hash_for_write(cx.srv, cx.c.db, &key)?.set(&field, text.as_bytes(), lim);
     cx.reply().bulk(text.as_bytes());
     cx.dirty(1);
+    // Propagate the resulting value, not the float increment.
+    cx.propagate_as(&[b"HSET", &key, &field, text.as_bytes()]);
     Ok(())
 }
 

@@ -385,6 +385,8 @@ pub fn flushdb(cx: &mut Ctx) -> CmdResult {
     let (keys, _) = cx.db().take_all();
     cx.dirty(keys.len() as u64);
     drop(keys);
+    // Logged even when the db was already empty, as Redis does.
+    crate::persistence::propagate::force(cx.srv);
     cx.reply().ok();
     Ok(())
 }
@@ -403,6 +405,7 @@ pub fn flushall(cx: &mut Ctx) -> CmdResult {
     if crate::persistence::has_save_points(cx.srv) {
         crate::persistence::rdb_save(cx.srv);
     }
+    crate::persistence::propagate::force(cx.srv);
     cx.reply().ok();
     Ok(())
 }

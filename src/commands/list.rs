@@ -479,6 +479,10 @@ pub fn lmpop(cx: &mut Ctx) -> CmdResult {
     match first_nonempty_list(cx.srv, db, keys)? {
         Some(i) => {
             let key = keys[i].clone();
+            let len = cx.srv.dbs[db].keys.peek(&key).map_or(0, |o| match &o.val {
+                Value::List(l) => l.len(),
+                _ => 0,
+            });
             serve_pop(
                 cx.srv,
                 cx.c,
@@ -487,6 +491,16 @@ pub fn lmpop(cx: &mut Ctx) -> CmdResult {
                 args.end,
                 PopReply::KeyArray(args.count),
             )?;
+            // Propagated as [LR]POP key <what was actually popped>.
+            if cx.propagating() {
+                let n = crate::persistence::propagate::int_arg(args.count.min(len) as i64);
+                let cmd: &[u8] = if args.end == End::Head {
+                    b"LPOP"
+                } else {
+                    b"RPOP"
+                };
+                cx.propagate_as(&[cmd, &key, &n]);
+            }
         }
         None => cx.c.reply().null_array(),
     }

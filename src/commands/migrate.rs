@@ -244,6 +244,7 @@ pub fn migrate(cx: &mut Ctx) -> CmdResult {
                         cx.srv.dbs[db].delete(&keys[*i].0);
                         cx.dirty(1);
                     }
+                    propagate_deleted(cx, &keys, &acked);
                 }
                 if let Some(cs) = cx.srv.migrate_sockets.get_mut(&name) {
                     cs.last_dbid = if error.is_some() { -1 } else { dbid };
@@ -272,6 +273,7 @@ pub fn migrate(cx: &mut Ctx) -> CmdResult {
                         cx.srv.dbs[db].delete(&keys[*i].0);
                         cx.dirty(1);
                     }
+                    propagate_deleted(cx, &keys, &acked);
                 }
                 return Err(CmdError::owned(format!(
                     "IOERR error or timeout {} to target instance",
@@ -280,6 +282,22 @@ pub fn migrate(cx: &mut Ctx) -> CmdResult {
             }
         }
     }
+}
+
+/// The keys moved away are propagated as one DEL of them (MIGRATE itself
+/// would mean nothing to the AOF or a replica).
+fn propagate_deleted(cx: &mut Ctx, keys: &[(Vec<u8>, i64, Vec<u8>)], acked: &[usize]) {
+    if acked.is_empty() || !cx.propagating() {
+        return;
+    }
+    let mut argv = vec![bytes::Bytes::from_static(b"DEL")];
+    argv.extend(
+        acked
+            .iter()
+            .filter_map(|&i| keys.get(i))
+            .map(|k| bytes::Bytes::copy_from_slice(&k.0)),
+    );
+    crate::persistence::propagate::set_rewrite(cx.srv, argv);
 }
 
 enum Replies {

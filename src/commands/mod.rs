@@ -155,6 +155,17 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         reject(srv, c, id, MISCONF);
         return;
     }
+    // The other half of writeCommandsDeniedByDiskError: AOF write or
+    // fsync errors stop writes until a write succeeds again.
+    if srv.aof.state != crate::persistence::aof::AofState::Off
+        && (cflags & spec::CMD_WRITE != 0 || cmd_is(srv, id, "ping"))
+    {
+        if let Some(e) = srv.aof.write_denied_error() {
+            let err = format!("MISCONF Errors writing to the AOF file: {e}");
+            reject(srv, c, id, &err);
+            return;
+        }
+    }
     // Same place as Redis: a paused server holds the command back (all
     // commands, or only those that may write) and runs it on unpause.
     if srv.pause_until_ms != 0
@@ -258,11 +269,14 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
         c.flags |= flags::REPLY_SKIP;
     }
     let mark = c.out.len();
-    let dirty_before = srv.dirty;
+    let prop = crate::persistence::propagate::begin_call(srv);
     let res = {
         let mut cx = Ctx { srv, c, cmd: id };
         handler(&mut cx)
     };
+    // afterCommand: the command's effects (if it changed anything) go to
+    // the AOF buffer now, before any reply can leave.
+    crate::persistence::propagate::end_call(srv, prop, c.db, &c.argv);
     let usec = crate::server::mono_ns().saturating_sub(start) / 1000;
     let failed = res.is_err();
     if let Err(e) = res {
@@ -275,7 +289,6 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
         c.out.truncate(mark.max(c.sent));
         c.flags &= !flags::REPLY_SKIP;
     }
-    let _ = dirty_before;
     srv.stats.total_commands_processed += 1;
     // A command that blocked is counted when it completes (src/blocking.rs).
     if c.flags & flags::BLOCKED != 0 {
@@ -326,9 +339,40 @@ impl Ctx<'_> {
         self.db().set(key, obj, keep_ttl);
     }
 
-    /// Bump `dirty` (drives save points; propagation keys off it later).
+    /// Bump `dirty` (drives save points and tells call() to propagate).
     pub fn dirty(&mut self, n: u64) {
         self.srv.dirty += n;
+    }
+
+    /// Whether effects are recorded (AOF on; replicas later): handlers skip
+    /// building a rewritten argv otherwise.
+    #[inline]
+    pub fn propagating(&self) -> bool {
+        crate::persistence::propagate::should_propagate(self.srv)
+    }
+
+    /// Propagate this command as `argv` instead of what the client sent
+    /// (rewriteClientCommandVector): its deterministic effect, e.g.
+    /// EXPIRE → PEXPIREAT with the absolute time.
+    pub fn propagate_as(&mut self, argv: &[&[u8]]) {
+        if self.propagating() {
+            let v = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
+            crate::persistence::propagate::set_rewrite(self.srv, v);
+        }
+    }
+
+    /// Propagate `argv` as well, before the command itself (alsoPropagate).
+    pub fn also_propagate(&mut self, argv: &[&[u8]]) {
+        if self.propagating() {
+            let v = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
+            crate::persistence::propagate::also_propagate(self.srv, self.c.db, v);
+        }
+    }
+
+    /// Do not propagate the command itself (preventCommandPropagation):
+    /// what it queued with `also_propagate` says everything.
+    pub fn prevent_propagation(&mut self) {
+        crate::persistence::propagate::prevent(self.srv);
     }
 }
 

@@ -22,7 +22,7 @@ pub fn save(cx: &mut Ctx) -> CmdResult {
 }
 
 /// BGSAVE [SCHEDULE]: SCHEDULE only matters while another kind of child
-/// (an AOF rewrite) runs, and there is none yet.
+/// (an AOF rewrite) runs: the save starts from cron once it is gone.
 pub fn bgsave(cx: &mut Ctx) -> CmdResult {
     if cx.argc() > 2 || (cx.argc() == 2 && !cx.arg_is(1, "schedule")) {
         return Err(CmdError::Syntax);
@@ -30,10 +30,66 @@ pub fn bgsave(cx: &mut Ctx) -> CmdResult {
     if cx.srv.rdb_child.is_some() {
         return Err(CmdError::msg(BGSAVE_IN_PROGRESS));
     }
+    if cx.srv.aof.child.is_some() {
+        // Another kind of child runs: save when it is done, if asked to.
+        if cx.argc() == 2 {
+            cx.srv.rdb_bgsave_scheduled = true;
+            cx.reply().simple(b"Background saving scheduled");
+            return Ok(());
+        }
+        return Err(CmdError::msg("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."));
+    }
     if !persistence::fork::bgsave(cx.srv) {
         return Err(CmdError::msg("ERR"));
     }
     cx.reply().simple(b"Background saving started");
+    Ok(())
+}
+
+/// BGREWRITEAOF (bgrewriteaofCommand): start a rewrite now, or schedule
+/// it while a BGSAVE runs.
+pub fn bgrewriteaof(cx: &mut Ctx) -> CmdResult {
+    if cx.srv.aof.child.is_some() {
+        return Err(CmdError::msg(
+            "ERR Background append only file rewriting already in progress",
+        ));
+    }
+    if persistence::aof::has_active_child(cx.srv) {
+        cx.srv.aof.rewrite_scheduled = true;
+        // Asked for by hand: run as soon as possible, whatever the back-off.
+        cx.srv.aof.rewrites_consecutive_failures = 0;
+        cx.reply()
+            .simple(b"Background append only file rewriting scheduled");
+        return Ok(());
+    }
+    if persistence::aof_rewrite::rewrite_background(cx.srv) {
+        cx.reply()
+            .simple(b"Background append only file rewriting started");
+        Ok(())
+    } else {
+        Err(CmdError::msg("ERR Can't execute an AOF background rewriting. Please check the server logs for more information."))
+    }
+}
+
+/// DEBUG LOADAOF: flush the AOF, empty the dataset and load the AOF back.
+pub fn debug_loadaof(cx: &mut Ctx) -> CmdResult {
+    use persistence::aof_load::{self, AofStatus};
+    if cx.srv.aof.state != persistence::aof::AofState::Off {
+        persistence::aof::flush(cx.srv, true);
+    }
+    for db in cx.srv.dbs.iter_mut() {
+        drop(db.take_all());
+    }
+    aof_load::load_manifest_from_disk(cx.srv);
+    persistence::aof::del_history_files(cx.srv);
+    let ret = aof_load::load_append_only_files(cx.srv);
+    if ret != AofStatus::Ok && ret != AofStatus::Empty {
+        std::process::exit(1);
+    }
+    // What was loaded is already in the AOF: nothing to propagate.
+    cx.srv.dirty = 0;
+    log::warn!("Append Only File loaded by DEBUG LOADAOF");
+    cx.reply().ok();
     Ok(())
 }
 
@@ -113,6 +169,7 @@ pub fn restore(cx: &mut Ctx) -> CmdResult {
         // Already expired: the key is (or stays) gone.
         if deleted {
             cx.dirty(1);
+            cx.propagate_as(&[b"DEL", &key]);
         }
         cx.reply().ok();
         return Ok(());
@@ -121,6 +178,13 @@ pub fn restore(cx: &mut Ctx) -> CmdResult {
     cx.srv.dbs[db].add(&key, Obj { val, lru });
     if ttl > 0 {
         cx.srv.dbs[db].set_expire(&key, ttl);
+        // A relative TTL is propagated as the absolute time, with ABSTTL.
+        if !absttl && cx.propagating() {
+            let mut argv: Vec<bytes::Bytes> = cx.c.argv.clone();
+            argv[2] = crate::persistence::propagate::int_arg(ttl);
+            argv.push(bytes::Bytes::from_static(b"ABSTTL"));
+            crate::persistence::propagate::set_rewrite(cx.srv, argv);
+        }
     }
     cx.dirty(1);
     cx.reply().ok();

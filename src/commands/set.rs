@@ -233,6 +233,7 @@ pub fn spop(cx: &mut Ctx) -> CmdResult {
     }
     let key = cx.arg_bytes(1);
     let db = cx.c.db;
+    let propagating = cx.propagating();
     let Some(o) = lookup_write(cx.srv, db, &key) else {
         cx.reply().null();
         return Ok(());
@@ -245,10 +246,15 @@ pub fn spop(cx: &mut Ctx) -> CmdResult {
     };
     let now_empty = set.is_empty();
     bulk_entry(&mut cx.c.reply(), m.entry());
+    let member = propagating.then(|| m.entry().to_vec());
     if now_empty {
         cx.db().delete(&key);
     }
     cx.dirty(1);
+    // Which member went is random: propagate the SREM it amounted to.
+    if let Some(member) = member {
+        cx.propagate_as(&[b"SREM", &key, &member]);
+    }
     Ok(())
 }
 
@@ -284,9 +290,41 @@ fn spop_with_count(cx: &mut Ctx) -> CmdResult {
     if count >= size {
         sunion_diff_generic(cx, std::slice::from_ref(&key), None, SetOp::Union)?;
         cx.db().delete(&key);
+        // The whole set went: one DEL says it.
+        cx.propagate_as(&[b"DEL", &key]);
         return Ok(());
     }
-    let Some(o) = cx.srv.dbs[db].keys.get_mut(&key) else {
+    // Otherwise one SREM per member popped, and not the SPOP itself.
+    let propagating = cx.propagating();
+    cx.prevent_propagation();
+    let mut popped: Vec<Vec<u8>> = Vec::new();
+    let res = spop_some(
+        cx,
+        db,
+        &key,
+        count,
+        size,
+        max,
+        propagating.then_some(&mut popped),
+    );
+    for m in &popped {
+        cx.also_propagate(&[b"SREM", &key, m]);
+    }
+    res
+}
+
+/// Cases 2 and 3 of SPOP with a count; `popped` collects the members
+/// removed when effects are being recorded.
+fn spop_some(
+    cx: &mut Ctx,
+    db: usize,
+    key: &[u8],
+    count: u64,
+    size: u64,
+    max: usize,
+    mut popped: Option<&mut Vec<Vec<u8>>>,
+) -> CmdResult {
+    let Some(o) = cx.srv.dbs[db].keys.get_mut(key) else {
         return Ok(());
     };
     let set = o.val.as_set_mut()?;
@@ -297,6 +335,9 @@ fn spop_with_count(cx: &mut Ctx) -> CmdResult {
         for _ in 0..count {
             if let Some(m) = set.pop_random() {
                 bulk_entry(&mut r, m.entry());
+                if let Some(p) = popped.as_mut() {
+                    p.push(m.entry().to_vec());
+                }
             }
         }
         return Ok(());
@@ -311,6 +352,9 @@ fn spop_with_count(cx: &mut Ctx) -> CmdResult {
     }
     for e in set.iter() {
         bulk_entry(&mut r, e);
+        if let Some(p) = popped.as_mut() {
+            p.push(e.to_vec());
+        }
     }
     if let Some(new) = kept {
         o.val = Value::Set(Box::new(new));

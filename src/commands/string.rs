@@ -1,8 +1,11 @@
 //! String commands (t_string.c): SET and its variants, GET family,
 //! counters, APPEND/SETRANGE/GETRANGE, MGET/MSET, LCS.
 
+use bytes::Bytes;
+
 use super::Ctx;
 use crate::errors::{CmdError, CmdResult};
+use crate::persistence::propagate;
 use crate::types::value::{StrRef, Value};
 use crate::util::number::LongDouble;
 
@@ -150,15 +153,29 @@ fn set_generic(cx: &mut Ctx, f: u32, expire_idx: usize, ok_reply: Option<i64>) -
         }
         return Ok(());
     }
-    let val = Value::from_bytes(cx.arg(if cx.srv.commands.get(cx.cmd).arity == 4 {
+    let val_idx = if cx.srv.commands.get(cx.cmd).arity == 4 {
         3
     } else {
         2
-    }));
+    };
+    let val = Value::from_bytes(cx.arg(val_idx));
     cx.set_key(&key, val, f & opt::KEEPTTL != 0);
     cx.dirty(1);
     if let Some(ms) = when {
         cx.db().set_expire(&key, ms);
+        // Relative times are resolved once, here: SET key val PXAT <ms>.
+        if cx.propagating() {
+            let ms = propagate::int_arg(ms);
+            let val = cx.arg_bytes(val_idx);
+            cx.propagate_as(&[b"SET", &key, &val, b"PXAT", &ms]);
+        }
+    } else if f & opt::GET != 0 && cx.propagating() {
+        // GET changes nothing: propagate without it.
+        let argv: Vec<Bytes> = (0..cx.argc())
+            .filter(|&j| j < 3 || !cx.arg_is(j, "get"))
+            .map(|j| cx.arg_bytes(j))
+            .collect();
+        propagate::set_rewrite(cx.srv, argv);
     }
     if f & opt::GET == 0 {
         match ok_reply {
@@ -206,17 +223,27 @@ pub fn getex(cx: &mut Ctx) -> CmdResult {
         None
     };
     get_generic(cx, 1)?;
+    // GETEX is never propagated as sent: it becomes DEL/UNLINK, PEXPIREAT
+    // or PERSIST, whichever it amounted to.
     match when {
         Some(ms) if f & (opt::EXAT | opt::PXAT) != 0 && ms <= cx.srv.now_ms => {
             cx.db().delete(&key);
             cx.dirty(1);
+            let del: &[u8] = if cx.srv.cfg.lazyfree_lazy_expire {
+                b"UNLINK"
+            } else {
+                b"DEL"
+            };
+            cx.propagate_as(&[del, &key]);
         }
         Some(ms) => {
             cx.db().set_expire(&key, ms);
             cx.dirty(1);
+            cx.propagate_as(&[b"PEXPIREAT", &key, &propagate::int_arg(ms)]);
         }
         None if f & opt::PERSIST != 0 && cx.db().persist(&key) => {
             cx.dirty(1);
+            cx.propagate_as(&[b"PERSIST", &key]);
         }
         None => {}
     }
@@ -228,6 +255,12 @@ pub fn getdel(cx: &mut Ctx) -> CmdResult {
         let key = cx.arg_bytes(1);
         cx.db().delete(&key);
         cx.dirty(1);
+        let del: &[u8] = if cx.srv.cfg.lazyfree_lazy_user_del {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        cx.propagate_as(&[del, &key]);
     }
     Ok(())
 }
@@ -238,6 +271,8 @@ pub fn getset(cx: &mut Ctx) -> CmdResult {
     let val = Value::from_bytes(cx.arg(2));
     cx.set_key(&key, val, false);
     cx.dirty(1);
+    let val = cx.arg_bytes(2);
+    cx.propagate_as(&[b"SET", &key, &val]);
     Ok(())
 }
 
@@ -500,6 +535,9 @@ pub fn incrbyfloat(cx: &mut Ctx) -> CmdResult {
     let text = sum.format_human();
     cx.set_key(&key, Value::embstr_or_raw(text.as_bytes()), true);
     cx.dirty(1);
+    // The sum is what replicas and the AOF must see, not the increment
+    // (float formatting could differ elsewhere).
+    cx.propagate_as(&[b"SET", &key, text.as_bytes(), b"KEEPTTL"]);
     cx.reply().bulk(text.as_bytes());
     Ok(())
 }

@@ -126,6 +126,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     // persistence
     ("save", persistence::save),
     ("bgsave", persistence::bgsave),
+    ("bgrewriteaof", persistence::bgrewriteaof),
     ("dump", persistence::dump),
     ("restore", persistence::restore),
     ("migrate", migrate::migrate),

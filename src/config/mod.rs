@@ -52,7 +52,7 @@ pub use enums::{
     SHUTDOWN_NOSAVE, SHUTDOWN_NOW, SHUTDOWN_SAVE,
 };
 pub use parse::{
-    args_to_config_text, parse_command_line, split_args, CommandLine, LoadHooks, NoHooks,
+    args_to_config_text, parse_command_line, repr, split_args, CommandLine, LoadHooks, NoHooks,
 };
 pub use rewrite::RewriteExtras;
 pub use special::{CLIENT_TYPE_NORMAL, CLIENT_TYPE_PUBSUB, CLIENT_TYPE_REPLICA};

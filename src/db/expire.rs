@@ -53,7 +53,10 @@ pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     }
     srv.dbs[db].delete(key);
     srv.stats.expired_keys += 1;
-    srv.dirty += 1;
+    // Not counted in `dirty` (as in Redis): the DEL is propagated on its
+    // own, ahead of the command that found the key expired.
+    let lazy = srv.cfg.lazyfree_lazy_expire;
+    crate::persistence::propagate::propagate_deletion(srv, db, key, lazy);
     true
 }
 
@@ -135,7 +138,8 @@ pub fn active_expire_cycle(srv: &mut Server, kind: CycleKind) {
                     if srv.dbs[idx].delete(k).is_some() {
                         expired += 1;
                         srv.stats.expired_keys += 1;
-                        srv.dirty += 1;
+                        let lazy = srv.cfg.lazyfree_lazy_expire;
+                        crate::persistence::propagate::propagate_deletion(srv, idx, k, lazy);
                     }
                 } else {
                     ttl_sum += when - now_ms;
@@ -164,6 +168,8 @@ pub fn active_expire_cycle(srv: &mut Server, kind: CycleKind) {
             }
         }
     }
+    // The DELs go out one by one, never as a transaction.
+    crate::persistence::propagate::propagate_pending(srv, false);
     let elapsed = now_us(start);
     srv.stats.expire_cycle_time_used_us += elapsed;
     let current_perc = if total_sampled > 0 {

@@ -48,7 +48,7 @@ const INFO_RDB_COW: u8 = 2;
 
 /// The process's private dirty memory (zmalloc_get_private_dirty): what a
 /// forked child has copied so far.
-fn private_dirty_bytes() -> u64 {
+pub(super) fn private_dirty_bytes() -> u64 {
     let text = std::fs::read_to_string("/proc/self/smaps_rollup")
         .or_else(|_| std::fs::read_to_string("/proc/self/smaps"))
         .unwrap_or_default();
@@ -71,7 +71,7 @@ fn send_info(fd: &OwnedFd, kind: u8, keys: u64) {
 /// rdbSaveBackground: fork a child that saves. False when a child already
 /// runs or fork fails (logged).
 pub fn bgsave(srv: &mut Server) -> bool {
-    if srv.rdb_child.is_some() {
+    if super::aof::has_active_child(srv) {
         return false;
     }
     let pipe =
@@ -254,7 +254,7 @@ fn reset_current_info(srv: &mut Server) {
 /// background save when one is due; after a failed save, retry only every
 /// CONFIG_BGSAVE_RETRY_DELAY (5) seconds.
 pub fn cron_save_points(srv: &mut Server) {
-    if srv.rdb_child.is_some() || srv.cfg.save.is_empty() {
+    if super::aof::has_active_child(srv) || srv.cfg.save.is_empty() {
         return;
     }
     let now = crate::logging::now_ms() / 1000;

@@ -10,16 +10,26 @@
 //! * `snapshot`   — a whole file in (rdbLoadRio).
 //! * `dump`       — DUMP/RESTORE payloads.
 //! * `fork`       — BGSAVE in a child process, save points.
+//! * `propagate`  — the one path commands' effects take to the AOF (and
+//!   later the replicas).
+//! * `aof`        — the append-only file: feeding, writing, fsync;
+//!   `manifest` its multi-part manifest, `aof_load` loading it,
+//!   `aof_rewrite` BGREWRITEAOF.
 //!
 //! This file is the glue with `Server`: where the file lives, what the
 //! config says, the log lines and INFO counters (rdbSave, rdbLoad,
 //! loadDataFromDisk of rdb.c and server.c).
 
+pub mod aof;
+pub mod aof_load;
+pub mod aof_rewrite;
 pub mod collections;
 pub mod crc64;
 pub mod dump;
 pub mod fork;
 pub mod load;
+pub mod manifest;
+pub mod propagate;
 pub mod rdb;
 pub mod save;
 pub mod snapshot;
@@ -81,13 +91,24 @@ pub fn write_snapshot<W: Write>(
     out: W,
     on_key: &mut dyn FnMut(u64),
 ) -> std::io::Result<W> {
+    write_snapshot_with(srv, out, false, on_key)
+}
+
+/// `write_snapshot`; `aof_base` marks the image as an AOF base (the
+/// `aof-base` aux field), as a rewrite with an RDB preamble writes it.
+pub fn write_snapshot_with<W: Write>(
+    srv: &Server,
+    out: W,
+    aof_base: bool,
+    on_key: &mut dyn FnMut(u64),
+) -> std::io::Result<W> {
     let mut w = Writer::new(out, srv.cfg.rdbcompression, srv.cfg.rdbchecksum);
     let aux = AuxInfo {
         ctime: crate::logging::now_ms() / 1000,
         used_mem: crate::memory::used_memory(),
         repl_id: &srv.replid,
         repl_offset: 0,
-        aof_base: false,
+        aof_base,
     };
     save::write_rdb(&mut w, &srv.dbs, &aux, &save_opts(srv), on_key)?;
     Ok(w.into_inner())
@@ -271,9 +292,22 @@ pub fn report_load_error(e: &RdbError) {
     warn!("Terminating server after rdb file reading failure.");
 }
 
-/// Start-up loading (loadDataFromDisk): exits the process when an existing
-/// file cannot be loaded, as Redis does.
+/// Start-up loading (loadDataFromDisk): the AOF when it is on (it then
+/// takes precedence over the RDB file), else the RDB file. Exits the
+/// process when an existing file cannot be loaded, as Redis does. Then the
+/// AOF is opened for appending and its history files removed.
 pub fn load_data_from_disk(srv: &mut Server) {
+    aof_load::load_manifest_from_disk(srv);
+    if srv.aof.state == aof::AofState::On {
+        aof_load::load_at_startup(srv);
+    } else {
+        load_rdb_at_startup(srv);
+    }
+    aof::open_if_needed_on_server_start(srv);
+    aof::del_history_files(srv);
+}
+
+fn load_rdb_at_startup(srv: &mut Server) {
     let start = std::time::Instant::now();
     match rdb_load_with(srv, false, true) {
         Ok(_) => info!(

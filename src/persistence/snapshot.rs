@@ -37,6 +37,8 @@ pub struct LoadStats {
     pub keys_expired: u64,
     pub empty_keys_skipped: u64,
     pub version: u32,
+    /// Bytes the image took (an AOF may go on with commands after it).
+    pub end: usize,
 }
 
 /// The version in "REDISdddd", read as C's atoi would.
@@ -241,6 +243,7 @@ fn read_rdb_from(
             stats.keys_loaded, stats.keys_expired
         );
     }
+    stats.end = r.pos;
     Ok(stats)
 }
 

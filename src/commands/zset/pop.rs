@@ -160,6 +160,12 @@ pub fn zmpop(cx: &mut Ctx) -> CmdResult {
         nil_when_empty: true,
     };
     let db = cx.c.db;
-    zpop_reply(cx.srv, cx.c, db, &keys, max, count, shape)?;
+    // Propagated as ZPOPMIN/ZPOPMAX key <count popped>.
+    let popped = zpop_reply(cx.srv, cx.c, db, &keys, max, count, shape)?;
+    if let (Popped::From { i, n, .. }, true) = (popped, cx.propagating()) {
+        let cmd: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        let n = crate::persistence::propagate::int_arg(n as i64);
+        cx.propagate_as(&[cmd, &keys[i], &n]);
+    }
     Ok(())
 }
