@@ -746,3 +746,60 @@ fn a_second_sigint_during_the_final_save_exits_and_removes_the_temp_file() {
     assert!(!temp.exists());
     assert!(f.log().contains("You insist... exiting now."));
 }
+
+/// Socket inodes among a process' open files (/proc/PID/fd -> socket:[N]).
+fn socket_inodes(pid: u32) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .filter_map(|t| {
+            let t = t.to_string_lossy().into_owned();
+            t.strip_prefix("socket:[")
+                .and_then(|r| r.strip_suffix(']'))
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// The inode of the TCP socket listening on `port` (/proc/net/tcp{,6}).
+fn listening_inode(port: u16) -> Option<String> {
+    let hex = format!(":{port:04X}");
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(table).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // local_address, state 0A = LISTEN, inode is the 10th field.
+            if f.len() > 9 && f[1].ends_with(&hex) && f[3] == "0A" {
+                return Some(f[9].to_string());
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn the_bgsave_child_does_not_hold_the_listening_socket() {
+    let f = start_ferrodis(&[]);
+    let mut c = f.client();
+    ok(c.cmd(&["DEBUG", "POPULATE", "100"]));
+    ok(c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "100000"]));
+    assert_eq!(
+        c.cmd(&["BGSAVE"]),
+        Resp::simple("Background saving started")
+    );
+    let listen = listening_inode(f.port()).expect("listening socket in /proc/net/tcp");
+    assert!(socket_inodes(f.pid()).contains(&listen));
+    let mut child = None;
+    assert!(common::wait_for(Duration::from_secs(5), || {
+        child = child_of(f.pid());
+        child.is_some()
+    }));
+    let child = child.unwrap_or_default();
+    // The child closes it right after fork: give it a moment to get there.
+    assert!(common::wait_for(Duration::from_secs(5), || {
+        !socket_inodes(child).contains(&listen)
+    }));
+    ok(c.cmd(&["FLUSHALL"]));
+}

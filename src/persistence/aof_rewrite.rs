@@ -283,6 +283,7 @@ pub fn rewrite_background(srv: &mut Server) -> bool {
             crate::logging::set_role(b'C');
             crate::proctitle::set("redis-aof-rewrite");
             set_resize_policy(ResizePolicy::Forbid);
+            super::fork::close_listeners_in_child(srv);
             let tmp = bg_temp_name(std::process::id() as i32);
             let ok = rewrite_to_file(srv, Path::new(&tmp));
             if ok {

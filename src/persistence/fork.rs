@@ -68,6 +68,22 @@ fn send_info(fd: &OwnedFd, kind: u8, keys: u64) {
     let _ = nix::unistd::write(fd, &rec);
 }
 
+/// In a fork child: close the listening sockets it inherited
+/// (closeChildUnusedResourceAfterFork), so a port is never held by a child
+/// that outlives the server, and connections never queue on it.
+pub fn close_listeners_in_child(srv: &Server) {
+    use std::os::fd::AsRawFd;
+    for l in &srv.listeners {
+        let fd = match l {
+            crate::net::listener::Listener::Tcp(t) => t.as_raw_fd(),
+            crate::net::listener::Listener::Unix(u) => u.as_raw_fd(),
+        };
+        // SAFETY: the fd belongs to this (child) process' copy of the
+        // listener, which it never uses again and leaves through _exit.
+        unsafe { nix::libc::close(fd) };
+    }
+}
+
 /// rdbSaveBackground: fork a child that saves. False when a child already
 /// runs or fork fails (logged).
 pub fn bgsave(srv: &mut Server) -> bool {
@@ -88,6 +104,7 @@ pub fn bgsave(srv: &mut Server) -> bool {
             crate::logging::set_role(b'C');
             crate::proctitle::set("redis-rdb-bgsave");
             set_resize_policy(ResizePolicy::Forbid);
+            close_listeners_in_child(srv);
             let tx = pipe.map(|(_, w)| w);
             // Report about once a second, checking the clock every 1024 keys.
             let mut last = std::time::Instant::now();
