@@ -15,6 +15,7 @@ use crate::db::Db;
 use crate::types::hash::{self, Hash};
 use crate::types::set::Set;
 use crate::types::value::{Obj, Value};
+use crate::util::testrng::Rng;
 
 const HASH_LIM: hash::Limits = hash::Limits {
     max_entries: 128,
@@ -301,27 +302,13 @@ fn unsupported_types_are_refused_clearly() {
     assert!(restore(&p, &LoadOpts::default()).is_err());
 }
 
-/// xorshift for the fuzz loop (deterministic, so a failure reproduces).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// Random corruption of one payload: flips, overwrites, cuts, inserts.
 fn mutate(rng: &mut Rng, p: &[u8]) -> Vec<u8> {
     let mut v = p.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(v.len());
-        match rng.below(5) {
-            0 => v[at] ^= 1 << rng.below(8),
+    for _ in 0..1 + rng.below_usize(4) {
+        let at = rng.below_usize(v.len());
+        match rng.below_usize(5) {
+            0 => v[at] ^= 1 << rng.below_usize(8),
             1 => v[at] = rng.next() as u8,
             2 => v.truncate(at),
             3 => v.insert(at, rng.next() as u8),
@@ -367,7 +354,7 @@ fn fuzzed_payloads_never_panic() {
         for p in &payloads {
             let m = mutate(&mut rng, p);
             // Checksums are skipped so the mutation reaches the decoder.
-            let o = if rng.below(2) == 0 {
+            let o = if rng.below_usize(2) == 0 {
                 &deep
             } else {
                 &LoadOpts::default()

@@ -616,18 +616,7 @@ mod tests {
     use crate::types::listpack::MAX_SAFETY_SIZE;
     use std::collections::BTreeMap;
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::util::testrng::Rng;
 
     const LIM: Limits = Limits {
         max_entries: 16,

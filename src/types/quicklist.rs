@@ -914,18 +914,7 @@ mod tests {
     use super::node::SIZE_SAFETY_LIMIT;
     use super::*;
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::util::testrng::Rng;
 
     fn with_threshold<R>(t: usize, f: impl FnOnce() -> R) -> R {
         TEST_PACKED_THRESHOLD.with(|c| c.set(Some(t)));

@@ -294,18 +294,7 @@ mod tests {
         assert_eq!(decompress(&c, data.len()).as_deref(), Some(data));
     }
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::util::testrng::Rng;
 
     #[test]
     fn empty_input_or_output_compress_to_nothing() {

@@ -5,3 +5,5 @@ pub mod glob;
 pub mod lzf;
 pub mod number;
 pub mod splice;
+#[cfg(test)]
+pub mod testrng;
