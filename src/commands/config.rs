@@ -26,15 +26,12 @@ pub fn set(cx: &mut Ctx) -> CmdResult {
         .step_by(2)
         .map(|i| (&argv[i][..], &argv[i + 1][..]))
         .collect();
-    // DENY_LOADING_CONFIG directives cannot change while a dataset loads;
-    // Redis answers -LOADING for them rather than a plain error.
-    const DENY_LOADING: [&str; 3] = ["appendonly", "repl-diskless-load", "dir"];
+    // DENY_LOADING directives cannot change while a dataset loads; Redis
+    // answers -LOADING for them rather than a plain error.
     if cx.srv.loading
-        && pairs.iter().any(|(n, _)| {
-            DENY_LOADING
-                .iter()
-                .any(|d| n.eq_ignore_ascii_case(d.as_bytes()))
-        })
+        && pairs
+            .iter()
+            .any(|(n, _)| crate::config::denied_while_loading(n))
     {
         return Err(CmdError::msg(
             "LOADING Redis is loading the dataset in memory",

@@ -618,6 +618,12 @@ fn check_set_pairs(
     Ok(specs)
 }
 
+/// Whether CONFIG SET of `name` must wait until no dataset is loading
+/// (the directive's DENY_LOADING flag; Redis answers -LOADING).
+pub fn denied_while_loading(name: &[u8]) -> bool {
+    table::lookup(name).is_some_and(|(spec, _)| spec.flags & table::DENY_LOADING != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
