@@ -23,6 +23,7 @@ pub mod config;
 pub mod cron;
 pub mod db;
 pub mod errors;
+pub mod linux_tuning;
 pub mod logging;
 pub mod memory;
 pub mod net;

@@ -141,12 +141,15 @@ fn main() {
         );
     }
     warn!("Server initialized");
+    ferrodis::linux_tuning::memory_warnings(&srv.cfg);
     ferrodis::persistence::load_data_from_disk(&mut srv);
     srv.update_proc_title();
     srv.write_pidfile();
     srv.used_memory_startup = ferrodis::memory::used_memory();
     info!("Ready to accept connections");
     srv.notify_systemd_ready();
+    // A failure is logged; the server runs with the score it has.
+    srv.apply_oom_score();
     if let Err(e) = srv.run() {
         warn!("Event loop failed: {e}");
         exit(1);

@@ -132,6 +132,8 @@ pub struct Server {
     pub replid: String,
     /// used_memory right after start-up (INFO used_memory_startup).
     pub used_memory_startup: u64,
+    /// The OOM score we set (oom-score-adj), to restore when turned off.
+    pub oom_score: crate::linux_tuning::OomScore,
     /// We created the pidfile, so shutdown removes it.
     pub pidfile_written: bool,
 }
@@ -212,6 +214,7 @@ impl Server {
             clock_base_unix_ns: unix_ns(),
             replid: random_hex(40),
             used_memory_startup: 0,
+            oom_score: Default::default(),
             pidfile_written: false,
         })
     }
@@ -796,6 +799,12 @@ impl Server {
         self.pause_until_ms = 0;
         self.pause_write_only = false;
         self.pending_reads.append(&mut self.postponed);
+    }
+
+    /// Sets this process' OOM score for its role (setOOMScoreAdj(-1)).
+    pub fn apply_oom_score(&mut self) -> bool {
+        self.oom_score
+            .apply(&self.cfg, crate::linux_tuning::OomClass::Master)
     }
 
     /// Show `proc-title-template` as the process title (redisSetProcTitle),

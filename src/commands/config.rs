@@ -52,6 +52,9 @@ pub fn set(cx: &mut Ctx) -> CmdResult {
         // Roll back every directive of this call (the listeners were
         // already restored by rebind_tcp), as Redis' restore_backup does.
         cx.srv.cfg.restore(before);
+        if changed.iter().any(|n| n.starts_with("oom-score-adj")) {
+            cx.srv.apply_oom_score(); // logged; the rollback stands
+        }
         return Err(CmdError::owned(crate::config::set_failed_error(name, &e)));
     }
     cx.reply().ok();
@@ -78,6 +81,12 @@ fn apply(
                 .map_err(|_| (name, "Failed to bind to specified addresses.".to_string()))?,
             "loglevel" => crate::logging::set_level(cx.srv.cfg.loglevel.name()),
             "hz" => cx.srv.hz = cx.srv.cfg.hz,
+            "oom-score-adj" | "oom-score-adj-values" if !cx.srv.apply_oom_score() => {
+                return Err((
+                    name,
+                    "Failed to set current oom_score_adj. Check server logs.".to_string(),
+                ));
+            }
             "proc-title-template" => cx.srv.update_proc_title(),
             "appendonly" => update_appendonly(cx).map_err(|e| (name, e))?,
             "aof-disable-auto-gc" if !cx.srv.cfg.aof_disable_auto_gc => {

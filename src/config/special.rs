@@ -201,8 +201,14 @@ pub(super) static OOM_VALUES_OPS: SpecialOps = SpecialOps {
             }
             *slot = v as i32;
         }
-        // Redis only warns when the values are not increasing; so do we
-        // (the server may log it when it sees the change).
+        // Values that do not increase master -> replica -> child are kept
+        // (a privileged process can use them), with Redis' warning.
+        if values[1] < values[0] || values[2] < values[1] {
+            log::warn!(
+                "The oom-score-adj-values configuration may not work for non-privileged \
+                 processes! Please consult the documentation."
+            );
+        }
         let changed = c.oom_score_adj_values != values;
         c.oom_score_adj_values = values;
         Ok(changed)

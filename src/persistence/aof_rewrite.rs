@@ -280,10 +280,7 @@ pub fn rewrite_background(srv: &mut Server) -> bool {
     // reads the dataset, writes one file, logs and leaves through _exit.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
-            crate::logging::set_role(b'C');
-            crate::proctitle::set("redis-aof-rewrite");
-            set_resize_policy(ResizePolicy::Forbid);
-            super::fork::close_listeners_in_child(srv);
+            super::fork::enter_child(srv, "redis-aof-rewrite");
             let tmp = bg_temp_name(std::process::id() as i32);
             let ok = rewrite_to_file(srv, Path::new(&tmp));
             if ok {

@@ -68,10 +68,23 @@ fn send_info(fd: &OwnedFd, kind: u8, keys: u64) {
     let _ = nix::unistd::write(fd, &rec);
 }
 
+/// First steps of every fork child (redisFork's child branch): its log
+/// role and title, no dict resizing (it would copy pages for nothing), the
+/// background-child OOM score, and no inherited listeners.
+pub fn enter_child(srv: &mut Server, title: &str) {
+    crate::logging::set_role(b'C');
+    crate::proctitle::set(title);
+    set_resize_policy(ResizePolicy::Forbid);
+    // A failure is logged; the child goes on, as Redis' does.
+    srv.oom_score
+        .apply(&srv.cfg, crate::linux_tuning::OomClass::BackgroundChild);
+    close_listeners_in_child(srv);
+}
+
 /// In a fork child: close the listening sockets it inherited
 /// (closeChildUnusedResourceAfterFork), so a port is never held by a child
 /// that outlives the server, and connections never queue on it.
-pub fn close_listeners_in_child(srv: &Server) {
+fn close_listeners_in_child(srv: &Server) {
     use std::os::fd::AsRawFd;
     for l in &srv.listeners {
         let fd = match l {
@@ -101,10 +114,7 @@ pub fn bgsave(srv: &mut Server) -> bool {
     // file, logs, and leaves through _exit without running destructors.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
-            crate::logging::set_role(b'C');
-            crate::proctitle::set("redis-rdb-bgsave");
-            set_resize_policy(ResizePolicy::Forbid);
-            close_listeners_in_child(srv);
+            enter_child(srv, "redis-rdb-bgsave");
             let tx = pipe.map(|(_, w)| w);
             // Report about once a second, checking the clock every 1024 keys.
             let mut last = std::time::Instant::now();
