@@ -6,6 +6,10 @@
 #                   Redis 7.0.15 suite units we claim (tests/redis-suite-units)
 #   make check      formatting and clippy, warnings as errors
 #   make bench      ferrodis vs Debian's redis-server, side by side (ratios)
+#   make bench-persistence
+#                   BGSAVE, fork, restart load and latency during BGSAVE,
+#                   ferrodis vs redis-server on 5M keys (minutes; not part
+#                   of `make bench`)
 #   make install    copy the binary to $(PREFIX)/bin (DESTDIR honoured)
 #   make clean      remove build output (target/, including suite logs)
 
@@ -13,7 +17,7 @@ CARGO  ?= cargo
 PREFIX ?= /usr/local
 BIN    := target/release/ferrodis-server
 
-.PHONY: bench-callgrind all run test check bench install clean
+.PHONY: bench-callgrind bench-persistence all run test check bench install clean
 
 all:
 	$(CARGO) build --release
@@ -34,6 +38,11 @@ check:
 
 bench:
 	./bench/compare.sh
+
+# The script builds the release binary itself unless FERRODIS is set, as
+# compare.sh does. Scale with BENCH_PERSIST_KEYS and BENCH_ROUNDS.
+bench-persistence:
+	./bench/persistence.sh
 
 # Instructions per request under callgrind (noise-free, slow).
 bench-callgrind:
