@@ -43,6 +43,8 @@ pub enum BlockOp {
     },
     /// BZPOPMIN / BZPOPMAX (`count` None) and BZMPOP (`count` Some).
     ZPop { max: bool, count: Option<usize> },
+    /// WAIT: until `replicas` replicas acknowledged `offset` (no keys).
+    Wait { offset: i64, replicas: usize },
 }
 
 impl BlockOp {
@@ -51,6 +53,7 @@ impl BlockOp {
         match self {
             BlockOp::ListPop { .. } | BlockOp::ListMove { .. } => matches!(v, Value::List(_)),
             BlockOp::ZPop { .. } => matches!(v, Value::ZSet(_)),
+            BlockOp::Wait { .. } => false,
         }
     }
 }
@@ -203,6 +206,19 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
     }
 }
 
+/// Answer a WAIT whose replicas acknowledged enough (`acked` of them).
+pub fn finish_wait(srv: &mut Server, slot: usize, acked: usize) {
+    let Some(Some(mut c)) = srv.clients.get_mut(slot).map(Option::take) else {
+        return;
+    };
+    if let Some(cmd) = c.blocked.as_ref().map(|b| b.cmd) {
+        c.reply().int(acked as i64);
+        finish(srv, &mut c, cmd, crate::server::mono_ns(), false);
+    }
+    srv.clients[slot] = Some(c);
+    srv.queue_write(slot);
+}
+
 /// The nearest deadline of a blocked client, in Unix ms.
 pub fn next_deadline(srv: &Server) -> Option<i64> {
     srv.block_deadlines.first().map(|d| d.0)
@@ -227,10 +243,18 @@ pub fn handle_timeouts(srv: &mut Server) {
 }
 
 fn timed_out(srv: &mut Server, c: &mut Client) {
-    let Some(cmd) = c.blocked.as_ref().map(|b| b.cmd) else {
+    let Some((cmd, op)) = c.blocked.as_ref().map(|b| (b.cmd, b.op.clone())) else {
         return;
     };
-    c.reply().null_array();
+    if let BlockOp::Wait { offset, .. } = op {
+        // WAIT answers how many replicas got there in time.
+        let n = crate::replication::master::count_acks(srv, offset);
+        let slot = c.token - CLIENT_TOKEN_BASE;
+        srv.repl.waiting.retain(|&s| s != slot);
+        c.reply().int(n as i64);
+    } else {
+        c.reply().null_array();
+    }
     finish(srv, c, cmd, crate::server::mono_ns(), false);
 }
 

@@ -68,6 +68,7 @@ pub fn cron(srv: &mut Server) {
     databases_cron(srv);
     if every(srv, 1000) {
         crate::commands::migrate::migrate_close_timedout_sockets(srv);
+        crate::replication::cron(srv);
     }
     crate::persistence::fork::check_child_done(srv);
     crate::persistence::aof::cron(srv);
@@ -135,7 +136,8 @@ fn resize_query_buffer(c: &mut crate::net::client::Client, now: i64) {
 }
 
 fn databases_cron(srv: &mut Server) {
-    if srv.active_expire_enabled {
+    // Replicas leave expiry to their master (its DELs reach them).
+    if srv.active_expire_enabled && !srv.repl.replica.is_replica() {
         active_expire_cycle(srv, CycleKind::Slow);
     }
     for db in srv.dbs.iter_mut() {

@@ -29,6 +29,7 @@ pub mod memory;
 pub mod net;
 pub mod persistence;
 pub mod proctitle;
+pub mod replication;
 pub mod server;
 pub mod shutdown;
 pub mod stats;

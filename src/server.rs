@@ -23,6 +23,11 @@ use crate::stats::Stats;
 
 /// Tokens below this are listeners; clients are `CLIENT_TOKEN_BASE + slot`.
 pub const CLIENT_TOKEN_BASE: usize = 1024;
+/// mio tokens below CLIENT_TOKEN_BASE that are not listeners: the pipe a
+/// diskless-sync child writes the snapshot into, and the replica's
+/// connection to its master while it handshakes and transfers.
+pub const RDB_PIPE_TOKEN: usize = CLIENT_TOKEN_BASE - 1;
+pub const MASTER_LINK_TOKEN: usize = CLIENT_TOKEN_BASE - 2;
 /// Bytes read from a socket per read call (PROTO_IOBUF_LEN).
 const PROTO_IOBUF_LEN: usize = 16 * 1024;
 /// Reads per readable event before yielding to other clients.
@@ -128,8 +133,8 @@ pub struct Server {
     /// Wall-clock time in ns at `clock_base_ns`: kept in ns so truncation
     /// never puts the derived clock behind the real one.
     clock_base_unix_ns: u64,
-    /// Replication ID (INFO master_replid); replication proper comes later.
-    pub replid: String,
+    /// Replication state (IDs, offsets, backlog, replicas, master link).
+    pub repl: crate::replication::Repl,
     /// used_memory right after start-up (INFO used_memory_startup).
     pub used_memory_startup: u64,
     /// The OOM score we set (oom-score-adj), to restore when turned off.
@@ -212,7 +217,7 @@ impl Server {
             rng: (now as u64) | 1,
             clock_base_ns: mono_ns(),
             clock_base_unix_ns: unix_ns(),
-            replid: random_hex(40),
+            repl: crate::replication::Repl::new(),
             used_memory_startup: 0,
             oom_score: Default::default(),
             pidfile_written: false,
@@ -343,6 +348,14 @@ impl Server {
     fn dispatch_events(&mut self, events: &Events) {
         for ev in events.iter() {
             let t = ev.token().0;
+            if t == RDB_PIPE_TOKEN {
+                crate::replication::master::relay_pipe(self);
+                continue;
+            }
+            if t == MASTER_LINK_TOKEN {
+                crate::replication::replica::on_link_event(self);
+                continue;
+            }
             if t < CLIENT_TOKEN_BASE {
                 self.accept_all(t);
                 continue;
@@ -410,12 +423,13 @@ impl Server {
         if !self.block_deadlines.is_empty() {
             crate::blocking::handle_timeouts(self);
         }
-        if self.active_expire_enabled && !self.cron_paused {
+        if self.active_expire_enabled && !self.cron_paused && !self.repl.replica.is_replica() {
             crate::db::expire::active_expire_cycle(self, crate::db::expire::CycleKind::Fast);
         }
         // Anything queued outside a command (a defensive flush).
         crate::persistence::propagate::propagate_pending(self, false);
         crate::persistence::aof::before_sleep(self);
+        crate::replication::before_sleep(self);
         self.handle_pending_writes();
     }
 
@@ -438,10 +452,36 @@ impl Server {
         self.write_batch = batch;
     }
 
+    /// Register or drop interest in a client's writable event.
+    pub fn set_write_interest(&mut self, slot: usize, want: bool) {
+        let Some(Some(c)) = self.clients.get_mut(slot) else {
+            return;
+        };
+        if want == (c.flags & flags::WANT_WRITE != 0) {
+            return;
+        }
+        let interest = if want {
+            c.flags |= flags::WANT_WRITE;
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            c.flags &= !flags::WANT_WRITE;
+            Interest::READABLE
+        };
+        let tok = Token(c.token);
+        let _ = self
+            .poll
+            .registry()
+            .reregister(c.conn.source(), tok, interest);
+    }
+
     fn write_client(&mut self, slot: usize) {
         let Some(Some(c)) = self.clients.get_mut(slot) else {
             return;
         };
+        if c.flags & flags::REPLICA != 0 {
+            crate::replication::master::write_replica(self, slot);
+            return;
+        }
         let before = c.pending_output();
         self.stats.writes_processed += 1;
         match c.write_pending() {
@@ -551,6 +591,49 @@ impl Server {
         self.num_clients += 1;
     }
 
+    /// Turn the replica's link to its master into the master client
+    /// (replicationCreateMasterClient): bytes already read after the
+    /// snapshot or +CONTINUE are its first input. None if the socket could
+    /// not be registered.
+    pub fn add_master_client(
+        &mut self,
+        stream: mio::net::TcpStream,
+        leftover: Vec<u8>,
+    ) -> Option<usize> {
+        let addr = stream.peer_addr().map(|a| fmt_addr(&a)).unwrap_or_default();
+        let laddr = stream
+            .local_addr()
+            .map(|a| fmt_addr(&a))
+            .unwrap_or_default();
+        let _ = stream.set_nodelay(true);
+        let mut conn = Conn::Tcp(stream);
+        let slot = self.free_slots.pop().unwrap_or_else(|| {
+            self.clients.push(None);
+            self.clients.len() - 1
+        });
+        let token = CLIENT_TOKEN_BASE + slot;
+        if self
+            .poll
+            .registry()
+            .register(conn.source(), Token(token), Interest::READABLE)
+            .is_err()
+        {
+            self.free_slots.push(slot);
+            return None;
+        }
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let mut c = Box::new(Client::new(id, token, conn, addr, laddr, self.unixtime));
+        c.authenticated = true;
+        c.flags |= flags::MASTER | flags::UNBLOCKED;
+        c.qbuf.extend_from_slice(&leftover);
+        self.clients[slot] = Some(c);
+        self.num_clients += 1;
+        // Run what is already buffered, and read what the socket holds.
+        self.pending_reads.push(slot);
+        Some(slot)
+    }
+
     /// No password on the default user: protected mode applies.
     fn requires_password_none(&self) -> bool {
         self.cfg.requirepass.as_deref().unwrap_or("").is_empty()
@@ -568,6 +651,12 @@ impl Server {
         let mut c = c;
         if c.flags & flags::BLOCKED != 0 {
             crate::blocking::forget(self, &mut c);
+        }
+        if c.flags & flags::REPLICA != 0 {
+            crate::replication::master::replica_freed(self, slot, &c);
+        }
+        if c.flags & flags::MASTER != 0 {
+            crate::replication::replica::master_client_freed(self, &c);
         }
         let _ = self.poll.registry().deregister(c.conn.source());
         debug!("Client closed connection id={} addr={}", c.id, c.addr);
@@ -613,7 +702,12 @@ impl Server {
                     self.stats.net_input_bytes += n as u64;
                     c.last_interaction = self.unixtime;
                     c.qbuf_peak = c.qbuf_peak.max(c.qbuf.len());
-                    if c.qbuf.len() > self.cfg.client_query_buffer_limit {
+                    if c.flags & flags::MASTER != 0 {
+                        self.stats.net_repl_input_bytes += n as u64;
+                    }
+                    if c.qbuf.len() > self.cfg.client_query_buffer_limit
+                        && c.flags & flags::MASTER == 0
+                    {
                         let mut s = String::new();
                         c.info_string(self.unixtime, &mut s);
                         warn!("Closing client that reached max query buffer length: {s} (qbuf initial bytes: {:?})", String::from_utf8_lossy(&c.qbuf[..c.qbuf.len().min(64)]));
@@ -674,6 +768,7 @@ impl Server {
     /// Parse and execute every complete request in the query buffer
     /// (processInputBuffer).
     fn process_input(&mut self, c: &mut Client) {
+        let master = c.flags & flags::MASTER != 0;
         loop {
             if c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::BLOCKED) != 0 {
                 return;
@@ -691,11 +786,13 @@ impl Server {
             let lim = Limits {
                 proto_max_bulk_len: self.cfg.proto_max_bulk_len,
                 auth_required: !c.authenticated,
-                is_master: false,
+                is_master: master,
             };
             let before = c.qbuf.len();
             let parsed = c.parser.parse(&mut c.qbuf, &lim);
-            c.qbuf_consumed += before - c.qbuf.len();
+            let used = before - c.qbuf.len();
+            c.qbuf_consumed += used;
+            c.master_pending += used;
             match parsed {
                 Ok(Parsed::Incomplete) => {
                     // Cron trims big buffers (resize_query_buffer); a batch
@@ -710,6 +807,18 @@ impl Server {
                         continue;
                     }
                     std::mem::swap(&mut c.argv, &mut c.parser.argv);
+                    if master {
+                        // Every byte of the stream counts towards our offset.
+                        let bytes = std::mem::take(&mut c.master_pending);
+                        let mark = c.out.len();
+                        if !crate::replication::replica::skip_master_command(&c.argv) {
+                            commands::process_command(self, c);
+                        }
+                        crate::replication::replica::after_master_command(self, c, bytes, mark);
+                        c.argv.clear();
+                        continue;
+                    }
+                    c.master_pending = 0;
                     commands::process_command(self, c);
                     if c.flags & flags::POSTPONED != 0 {
                         return; // argv is kept for when the pause ends

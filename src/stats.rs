@@ -116,6 +116,12 @@ pub struct Stats {
     pub rejected_connections: u64,
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
+    /// Replication traffic (total_net_repl_input/output_bytes).
+    pub net_repl_input_bytes: u64,
+    pub net_repl_output_bytes: u64,
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
     pub expired_keys: u64,
     pub expired_stale_perc: f64,
     pub expired_time_cap_reached_count: u64,

@@ -49,8 +49,15 @@ fn client_type(name: &[u8]) -> Result<ClientType, CmdError> {
     }
 }
 
-fn type_of(_c: &Client) -> ClientType {
-    ClientType::Normal
+fn type_of(c: &Client) -> ClientType {
+    use crate::net::client::flags;
+    if c.flags & flags::MASTER != 0 {
+        ClientType::Master
+    } else if c.flags & flags::REPLICA != 0 && c.flags & flags::MONITOR == 0 {
+        ClientType::Replica
+    } else {
+        ClientType::Normal
+    }
 }
 
 /// Visit every client, the caller included (it is out of the table while

@@ -56,7 +56,9 @@ pub fn debug(cx: &mut Ctx) -> CmdResult {
         }
         (b"stringmatch-test", 2) => stringmatch_test(cx),
         (b"change-repl-id", 2) => {
-            cx.srv.replid = crate::server::random_hex(40);
+            log::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
+            cx.srv.repl.change_id();
+            cx.srv.repl.clear_id2();
             cx.reply().ok();
             Ok(())
         }

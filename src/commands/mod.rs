@@ -26,6 +26,7 @@ pub mod list;
 pub mod migrate;
 pub mod object;
 pub mod persistence;
+pub mod replication;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -144,10 +145,18 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         reject(srv, c, id, "NOAUTH Authentication required.");
         return;
     }
+    let from_master = c.flags & flags::MASTER != 0;
+    if !from_master {
+        if let Some(err) = replication_refusal(srv, cflags) {
+            reject(srv, c, id, err);
+            return;
+        }
+    }
     // writeCommandsDeniedByDiskError: with save points and
     // stop-writes-on-bgsave-error, a failed save stops writes (and PING,
     // so monitoring notices) until a save succeeds.
     if !srv.lastbgsave_ok
+        && !from_master
         && srv.cfg.stop_writes_on_bgsave_error
         && !srv.cfg.save.is_empty()
         && (cflags & spec::CMD_WRITE != 0 || cmd_is(srv, id, "ping"))
@@ -179,10 +188,42 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         reject(srv, c, id, "LOADING Redis is loading the dataset in memory");
         return;
     }
+    srv.repl.replica.executing_master = from_master;
     call(srv, c, id, start);
+    srv.repl.replica.executing_master = false;
     if crate::blocking::has_ready_keys(srv) {
         crate::blocking::handle_ready_keys(srv);
     }
+}
+
+/// The replication rules of processCommand: -NOREPLICAS on a master
+/// without enough good replicas, -READONLY on a read-only replica,
+/// -MASTERDOWN on a replica that may not serve stale data.
+fn replication_refusal(srv: &Server, cflags: u64) -> Option<&'static str> {
+    let write = cflags & spec::CMD_WRITE != 0;
+    if !srv.repl.replica.is_replica() {
+        let min = srv.cfg.min_replicas_to_write;
+        if write
+            && min > 0
+            && srv.cfg.min_replicas_max_lag > 0
+            && (srv.repl.good_replicas as i64) < min as i64
+        {
+            return Some("NOREPLICAS Not enough good replicas to write.");
+        }
+        return None;
+    }
+    if write && srv.cfg.replica_read_only {
+        return Some("READONLY You can't write against a read only replica.");
+    }
+    if !srv.repl.replica.is_connected()
+        && !srv.cfg.replica_serve_stale_data
+        && cflags & spec::CMD_STALE == 0
+    {
+        return Some(
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+        );
+    }
+    None
 }
 
 const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
@@ -269,6 +310,7 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
         c.flags |= flags::REPLY_SKIP;
     }
     let mark = c.out.len();
+    let repl_off = srv.repl.master_repl_offset;
     let prop = crate::persistence::propagate::begin_call(srv);
     let res = {
         let mut cx = Ctx { srv, c, cmd: id };
@@ -277,6 +319,10 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     // afterCommand: the command's effects (if it changed anything) go to
     // the AOF buffer now, before any reply can leave.
     crate::persistence::propagate::end_call(srv, prop, c.db, &c.argv);
+    // WAIT counts the replicas that reached this client's last write.
+    if srv.repl.master_repl_offset != repl_off {
+        c.woff = srv.repl.master_repl_offset;
+    }
     let usec = crate::server::mono_ns().saturating_sub(start) / 1000;
     let failed = res.is_err();
     if let Err(e) = res {

@@ -12,7 +12,7 @@ use std::io;
 use super::spec::{self, CommandSpec};
 use super::{
     blocking, client, command, config, connection, debug, expire, hash, info, keyspace, list,
-    migrate, object, persistence, server, set, sort, string, zset, Handler,
+    migrate, object, persistence, replication, server, set, sort, string, zset, Handler,
 };
 use crate::stats::CmdStats;
 
@@ -165,6 +165,7 @@ const FAMILIES: &[&[(&str, Handler)]] = &[
     zset::HANDLERS,
     sort::HANDLERS,
     blocking::HANDLERS,
+    replication::HANDLERS,
 ];
 
 fn handler_for(fullname: &str) -> Option<Handler> {

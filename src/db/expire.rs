@@ -46,6 +46,11 @@ pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     if when > srv.now_ms || srv.loading {
         return false;
     }
+    // A replica never deletes on its own: its master's DEL does. The key
+    // reads as gone, except to the master's own commands.
+    if srv.repl.replica.is_replica() {
+        return !srv.repl.replica.executing_master;
+    }
     // While clients are paused nothing may change the dataset: the key is
     // reported as expired but deleted only after the pause.
     if srv.pause_until_ms != 0 && srv.is_paused() {

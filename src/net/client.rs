@@ -43,6 +43,10 @@ pub mod flags {
     /// Blocking commands answer at once as if timed out (inside MULTI,
     /// scripts).
     pub const DENY_BLOCKING: u32 = 1 << 15;
+    /// A replica of ours (after SYNC/PSYNC); `Client::repl` holds its state.
+    pub const REPLICA: u32 = 1 << 16;
+    /// The connection to our master: its commands are applied, not answered.
+    pub const MASTER: u32 = 1 << 17;
 }
 
 pub enum Conn {
@@ -122,6 +126,14 @@ pub struct Client {
     pub obuf_soft_limit_since: i64,
     /// What the client waits for while BLOCKED.
     pub blocked: Option<Box<crate::blocking::Blocked>>,
+    /// Replica state: set by REPLCONF or SYNC/PSYNC (see flags::REPLICA).
+    pub repl: Option<Box<crate::replication::ReplicaConn>>,
+    /// master_repl_offset after this client's last write (WAIT).
+    pub woff: i64,
+    /// As the master client of a replica: the offset applied so far, and
+    /// the bytes of the command being parsed.
+    pub reploff: i64,
+    pub master_pending: usize,
 }
 
 impl Client {
@@ -151,6 +163,10 @@ impl Client {
             last_cmd: "NULL",
             obuf_soft_limit_since: 0,
             blocked: None,
+            repl: None,
+            woff: 0,
+            reploff: 0,
+            master_pending: 0,
         }
     }
 
@@ -204,6 +220,12 @@ impl Client {
     pub fn info_string(&self, now: i64, out: &mut String) {
         use std::fmt::Write as _;
         let mut fl = String::new();
+        if self.flags & flags::REPLICA != 0 {
+            fl.push('S');
+        }
+        if self.flags & flags::MASTER != 0 {
+            fl.push('M');
+        }
         if self.flags & flags::MONITOR != 0 {
             fl.push('O');
         }

@@ -36,6 +36,9 @@ pub struct RdbChild {
     pub start: i64,
     /// Read end of the child info pipe (non-blocking).
     info: Option<OwnedFd>,
+    /// The snapshot goes to replica sockets through a pipe (diskless
+    /// sync), not to a file (rdb_child_type SOCKET).
+    pub socket: bool,
     /// Bytes of a record split across reads.
     partial: Vec<u8>,
 }
@@ -100,14 +103,36 @@ fn close_listeners_in_child(srv: &Server) {
 /// rdbSaveBackground: fork a child that saves. False when a child already
 /// runs or fork fails (logged).
 pub fn bgsave(srv: &mut Server) -> bool {
+    fork_save(srv, None)
+}
+
+/// rdbSaveToSlavesSockets: fork a child that writes the snapshot, EOF-mark
+/// framed, into `pipe` (the write end); the parent relays it to replicas.
+pub fn bgsave_to_pipe(srv: &mut Server, pipe: OwnedFd) -> bool {
+    fork_save(srv, Some(pipe))
+}
+
+/// The child's work for a diskless sync: the framed snapshot into the pipe.
+fn save_to_pipe(srv: &Server, pipe: OwnedFd, on_key: &mut dyn FnMut(u64)) -> bool {
+    let out = std::io::BufWriter::with_capacity(64 * 1024, std::fs::File::from(pipe));
+    crate::replication::master::write_eof_marked(out, |w| {
+        super::write_snapshot(srv, &mut *w, on_key).map(|_| ())
+    })
+    .is_ok()
+}
+
+fn fork_save(srv: &mut Server, to_pipe: Option<OwnedFd>) -> bool {
     if super::aof::has_active_child(srv) {
         return false;
     }
+    let socket = to_pipe.is_some();
     let pipe =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC).ok();
-    srv.dirty_before_bgsave = srv.dirty;
-    srv.last_bgsave_try = crate::logging::now_ms() / 1000;
-    srv.rdb_saves += 1;
+    if !socket {
+        srv.dirty_before_bgsave = srv.dirty;
+        srv.last_bgsave_try = crate::logging::now_ms() / 1000;
+        srv.rdb_saves += 1;
+    }
     let start = std::time::Instant::now();
     // SAFETY: the server runs one thread, so the child starts with a
     // consistent heap; it only serialises the dataset (reads), writes a
@@ -118,14 +143,18 @@ pub fn bgsave(srv: &mut Server) -> bool {
             let tx = pipe.map(|(_, w)| w);
             // Report about once a second, checking the clock every 1024 keys.
             let mut last = std::time::Instant::now();
-            let ok = super::rdb_save_with(srv, &mut |keys| {
-                if keys % 1024 == 0 && last.elapsed().as_secs() >= 1 {
+            let mut progress = |keys: u64| {
+                if keys.is_multiple_of(1024) && last.elapsed().as_secs() >= 1 {
                     last = std::time::Instant::now();
                     if let Some(fd) = &tx {
                         send_info(fd, INFO_CURRENT, keys);
                     }
                 }
-            });
+            };
+            let ok = match to_pipe {
+                Some(p) => save_to_pipe(srv, p, &mut progress),
+                None => super::rdb_save_with(srv, &mut progress),
+            };
             if let (true, Some(fd)) = (ok, &tx) {
                 send_info(fd, INFO_RDB_COW, 0);
             }
@@ -139,13 +168,19 @@ pub fn bgsave(srv: &mut Server) -> bool {
             // Moving entries between tables would copy every page the
             // child still shares (updateDictResizePolicy).
             set_resize_policy(ResizePolicy::Avoid);
-            info!("Background saving started by pid {child}");
+            drop(to_pipe); // the child's end: EOF reaches us when it exits
+            if socket {
+                info!("Background RDB transfer started by pid {child}");
+            } else {
+                info!("Background saving started by pid {child}");
+            }
             srv.current_save_keys_total = srv.dbs.iter().map(|d| d.len() as u64).sum();
             srv.rdb_child = Some(RdbChild {
                 pid: child.as_raw(),
                 start: crate::logging::now_ms() / 1000,
                 info: pipe.map(|(r, _)| r),
                 partial: Vec::new(),
+                socket,
             });
             true
         }
@@ -167,7 +202,11 @@ pub fn check_child_done(srv: &mut Server) {
     let Some(ch) = srv.rdb_child.as_ref() else {
         return;
     };
-    let (pid, start) = (ch.pid, ch.start);
+    let (pid, start, socket) = (ch.pid, ch.start, ch.socket);
+    // A diskless child may exit before we relayed its last bytes.
+    if socket && !crate::replication::master::pipe_drained(srv) {
+        return;
+    }
     let status = match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
         Ok(WaitStatus::StillAlive) => return,
         Ok(s) => s,
@@ -185,6 +224,25 @@ pub fn check_child_done(srv: &mut Server) {
     set_resize_policy(ResizePolicy::Enable);
     reset_current_info(srv);
     srv.rdb_save_time_last = now - start;
+    if socket {
+        let ok = match status {
+            WaitStatus::Exited(_, 0) => {
+                info!("Background RDB transfer terminated with success");
+                true
+            }
+            WaitStatus::Signaled(_, sig, _) => {
+                warn!("Background transfer terminated by signal {}", sig as i32);
+                false
+            }
+            _ => {
+                warn!("Background transfer error");
+                false
+            }
+        };
+        crate::replication::master::bgsave_done(srv, ok, true);
+        return;
+    }
+    let ok = matches!(status, WaitStatus::Exited(_, 0));
     match status {
         WaitStatus::Exited(_, 0) => {
             info!("Background saving terminated with success");
@@ -206,6 +264,7 @@ pub fn check_child_done(srv: &mut Server) {
         }
         _ => {}
     }
+    crate::replication::master::bgsave_done(srv, ok, false);
 }
 
 /// killRDBChild: stop a running save (FLUSHALL, SHUTDOWN) and reap it.
@@ -219,6 +278,8 @@ pub fn kill_child(srv: &mut Server) {
     let _ = kill(pid, Signal::SIGUSR1);
     let _ = waitpid(pid, None);
     let _ = std::fs::remove_file(temp_file(ch.pid));
+    // Replicas waiting for this snapshot must start over.
+    crate::replication::master::bgsave_done(srv, false, ch.socket);
 }
 
 /// Drains the child info pipe (receiveChildInfo).

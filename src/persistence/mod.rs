@@ -106,8 +106,9 @@ pub fn write_snapshot_with<W: Write>(
     let aux = AuxInfo {
         ctime: crate::logging::now_ms() / 1000,
         used_mem: crate::memory::used_memory(),
-        repl_id: &srv.replid,
-        repl_offset: 0,
+        repl_id: &srv.repl.replid,
+        repl_offset: srv.repl.master_repl_offset,
+        repl_stream_db: crate::replication::replica::stream_db(srv),
         aof_base,
     };
     save::write_rdb(&mut w, &srv.dbs, &aux, &save_opts(srv), on_key)?;
@@ -209,6 +210,21 @@ fn rdb_load_with(srv: &mut Server, merge: bool, serve: bool) -> Result<LoadStats
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LoadFailure::NotFound),
         Err(e) => return Err(LoadFailure::Open(io_text(&e))),
     };
+    load_buffer(srv, &buf, merge, serve)
+}
+
+/// Loads an RDB image held in memory (a replica's sync payload), serving
+/// clients meanwhile (`-LOADING`).
+pub fn rdb_load_buffer(srv: &mut Server, buf: &[u8]) -> Result<LoadStats, LoadFailure> {
+    load_buffer(srv, buf, false, true)
+}
+
+fn load_buffer(
+    srv: &mut Server,
+    buf: &[u8],
+    merge: bool,
+    serve: bool,
+) -> Result<LoadStats, LoadFailure> {
     srv.loading = true;
     srv.update_cached_time();
     srv.loading_start_time = srv.unixtime;
@@ -219,7 +235,8 @@ fn rdb_load_with(srv: &mut Server, merge: bool, serve: bool) -> Result<LoadStats
         lfu: srv.cfg.maxmemory_policy.is_lfu(),
         lruclock: crate::cron::lru_clock(srv.now_ms),
         unix_secs: srv.unixtime,
-        expire_on_load: true,
+        // A replica keeps keys that expired: its master's DELs remove them.
+        expire_on_load: !srv.repl.replica.is_replica(),
         allow_dup: merge,
         verify_crc: srv.cfg.rdbchecksum && !srv.skip_checksum_validation,
     };
@@ -229,7 +246,7 @@ fn rdb_load_with(srv: &mut Server, merge: bool, serve: bool) -> Result<LoadStats
     let result = if serve {
         let mut dbs: Vec<crate::db::Db> = (0..srv.dbs.len()).map(crate::db::Db::new).collect();
         let mut last_serve = 0usize;
-        let r = snapshot::read_rdb(&buf, &mut dbs, &opts, &ctx, &mut |pos| {
+        let r = snapshot::read_rdb(buf, &mut dbs, &opts, &ctx, &mut |pos| {
             if delay != 0 {
                 save::debug_delay(delay);
             }
@@ -254,7 +271,7 @@ fn rdb_load_with(srv: &mut Server, merge: bool, serve: bool) -> Result<LoadStats
         srv.dbs = dbs;
         r
     } else {
-        snapshot::read_rdb(&buf, &mut srv.dbs, &opts, &ctx, &mut |_| {
+        snapshot::read_rdb(buf, &mut srv.dbs, &opts, &ctx, &mut |_| {
             if delay != 0 {
                 save::debug_delay(delay);
             }

@@ -1,5 +1,5 @@
 //! Command propagation: the one path by which the effects of a command
-//! reach the AOF (and, later, the replicas). Mirrors server.c's call() /
+//! reach the AOF and the replicas. Mirrors server.c's call() /
 //! alsoPropagate() / propagatePendingCommands() and db.c's
 //! propagateDeletion().
 //!
@@ -20,8 +20,8 @@
 //! MULTI/EXEC wrapper, as Redis' propagate_no_multi does.
 //!
 //! Invariant: nothing is queued unless someone listens (`should_propagate`),
-//! so with the AOF off a write command pays one branch and no allocation.
-//! Replication plugs in at `propagate_now`, next to the AOF feed.
+//! so with the AOF off and no replicas a write command pays one branch and
+//! no allocation.
 
 use bytes::Bytes;
 
@@ -63,7 +63,8 @@ pub struct CallMark {
 /// while loading; the AOF when it is on or waiting for its first rewrite.
 #[inline]
 pub fn should_propagate(srv: &Server) -> bool {
-    !srv.loading && srv.aof.state != super::aof::AofState::Off
+    !srv.loading
+        && (srv.aof.state != super::aof::AofState::Off || crate::replication::master::feeding(srv))
 }
 
 /// Queue an effect for the end of the current execution unit (alsoPropagate).
@@ -154,9 +155,11 @@ pub fn propagate_pending(srv: &mut Server, multi: bool) {
     }
 }
 
-/// Hand one effect to every listener (propagateNow). Replicas join here.
+/// Hand one effect to every listener (propagateNow): the AOF and the
+/// replication stream.
 fn propagate_now(srv: &mut Server, db: usize, argv: &[Bytes]) {
     super::aof::feed(srv, db, argv);
+    crate::replication::master::feed(srv, db, argv);
 }
 
 /// Bytes for an integer argument (timestamps, counts).

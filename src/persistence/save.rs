@@ -60,6 +60,8 @@ pub struct AuxInfo<'a> {
     pub used_mem: u64,
     pub repl_id: &'a str,
     pub repl_offset: i64,
+    /// The db the replication stream last selected (repl-stream-db).
+    pub repl_stream_db: usize,
     pub aof_base: bool,
 }
 
@@ -170,7 +172,7 @@ pub fn write_rdb<W: Write>(
     w.aux("redis-bits", b"64")?;
     w.aux("ctime", aux.ctime.to_string().as_bytes())?;
     w.aux("used-mem", aux.used_mem.to_string().as_bytes())?;
-    w.aux("repl-stream-db", b"0")?;
+    w.aux("repl-stream-db", aux.repl_stream_db.to_string().as_bytes())?;
     w.aux("repl-id", aux.repl_id.as_bytes())?;
     w.aux("repl-offset", aux.repl_offset.to_string().as_bytes())?;
     w.aux("aof-base", if aux.aof_base { b"1" } else { b"0" })?;

@@ -39,6 +39,11 @@ pub struct LoadStats {
     pub version: u32,
     /// Bytes the image took (an AOF may go on with commands after it).
     pub end: usize,
+    /// The replication aux fields (repl-stream-db, repl-id, repl-offset):
+    /// a replica restarting from this file may continue from them.
+    pub repl_stream_db: usize,
+    pub repl_id: Option<String>,
+    pub repl_offset: i64,
 }
 
 /// The version in "REDISdddd", read as C's atoi would.
@@ -160,6 +165,20 @@ fn read_rdb_from(
                 let k = r.string()?;
                 let v = r.string()?;
                 log_aux(&k, &v);
+                let num = || {
+                    std::str::from_utf8(&v)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<i64>().ok())
+                        .unwrap_or(0)
+                };
+                match k.to_ascii_lowercase().as_slice() {
+                    b"repl-stream-db" => stats.repl_stream_db = num().clamp(0, 1 << 20) as usize,
+                    b"repl-id" if v.len() == 40 => {
+                        stats.repl_id = Some(String::from_utf8_lossy(&v).into_owned())
+                    }
+                    b"repl-offset" => stats.repl_offset = num(),
+                    _ => {}
+                }
                 continue;
             }
             OPCODE_MODULE_AUX => {

@@ -112,6 +112,7 @@ fn snapshot(dbs: &[Db], checksum: bool) -> Vec<u8> {
         used_mem: 2,
         repl_id: "0123456789012345678901234567890123456789",
         repl_offset: 0,
+        repl_stream_db: 0,
         aof_base: false,
     };
     let o = SaveOpts {

@@ -1,0 +1,1077 @@
+//! The master side of replication (replication.c: syncCommand,
+//! masterTryPartialResynchronization, startBgsaveForReplication,
+//! updateSlavesWaitingBgsave, replicationFeedSlaves, the replica half of
+//! replicationCron, replconfCommand's ACK, waitCommand).
+//!
+//! A replica is a client with `Client::repl` set. What it is sent, in
+//! order: its private output (`+FULLRESYNC`, `\n` keep-alives), then the
+//! snapshot (a file with a `$<size>` prefix, or the diskless relay), then
+//! the shared buffer from its own offset. Writing is driven from
+//! before_sleep and writable events, like any client's replies.
+//!
+//! Full syncs are served by one fork child for all replicas waiting at
+//! that moment: their stream starts at the offset the child's snapshot
+//! was taken at (`psync_initial_offset + 1`), and the shared buffer keeps
+//! what they have not yet received.
+
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use bytes::Bytes;
+use log::{info, warn};
+
+use super::buffer::ReplBuffer;
+use super::{BulkSend, ReplicaConn, ReplicaState, CAPA_EOF, CAPA_PSYNC2};
+use crate::net::client::{flags, Client};
+use crate::server::{Server, CLIENT_TOKEN_BASE};
+
+/// A diskless transfer: the child writes the snapshot into a pipe; the
+/// parent relays each piece to every target replica before reading more
+/// (rdbPipeReadHandler).
+pub struct DisklessPipe {
+    pub fd: OwnedFd,
+    pub buf: Vec<u8>,
+    /// Target replicas (client slots) still receiving.
+    pub targets: Vec<usize>,
+    /// The child closed its end: all was read.
+    pub eof: bool,
+}
+
+/// Size of one relay piece (PROTO_IOBUF_LEN).
+const PIPE_PIECE: usize = 16 * 1024;
+
+/// The name a replica goes by in logs (replicationGetSlaveName).
+pub fn replica_name(c: &Client) -> String {
+    let r = c.repl.as_deref();
+    let ip = match r.and_then(|r| r.announced_ip.clone()) {
+        Some(ip) => ip,
+        None => peer_ip(&c.addr),
+    };
+    match r.map(|r| r.listening_port) {
+        Some(p) if p != 0 => {
+            if ip.contains(':') {
+                format!("[{ip}]:{p}")
+            } else {
+                format!("{ip}:{p}")
+            }
+        }
+        _ => format!("{ip}:<unknown-replica-port>"),
+    }
+}
+
+/// The IP part of an `ip:port` peer address.
+pub fn peer_ip(addr: &str) -> String {
+    match addr.rfind(':') {
+        Some(i) => addr[..i]
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string(),
+        None => addr.to_string(),
+    }
+}
+
+fn slot_of(c: &Client) -> usize {
+    c.token - CLIENT_TOKEN_BASE
+}
+
+/// createReplicationBacklog: the stream is kept from the next byte on.
+pub fn create_backlog(srv: &mut Server) {
+    let end = srv.repl.master_repl_offset + 1;
+    srv.repl.backlog = Some(ReplBuffer::new(end));
+}
+
+/// Whether commands must be fed to the replication stream.
+#[inline]
+pub fn feeding(srv: &Server) -> bool {
+    srv.repl.backlog.is_some() && !srv.repl.replica.is_replica()
+}
+
+/// replicationFeedSlaves: append one command (preceded by a SELECT when
+/// the stream's database differs) to the shared buffer.
+pub fn feed(srv: &mut Server, db: usize, argv: &[Bytes]) {
+    if !feeding(srv) {
+        return;
+    }
+    let mut out = Vec::with_capacity(64);
+    if srv.repl.seldb != db as i64 {
+        let mut n = [0u8; 20];
+        let id = crate::util::number::fmt_u64(db as u64, &mut n);
+        crate::persistence::aof::cat_command(&mut out, &[b"SELECT", id]);
+        srv.repl.seldb = db as i64;
+    }
+    let args: Vec<&[u8]> = argv.iter().map(|b| &b[..]).collect();
+    crate::persistence::aof::cat_command(&mut out, &args);
+    feed_raw(srv, &out);
+}
+
+/// Append bytes of protocol to the stream (also the replica proxying its
+/// master's stream to its own replicas and backlog).
+pub fn feed_raw(srv: &mut Server, bytes: &[u8]) {
+    let Some(b) = srv.repl.backlog.as_mut() else {
+        return;
+    };
+    b.append(bytes);
+    srv.repl.master_repl_offset = b.end() - 1;
+    srv.repl.pending_flush = true;
+}
+
+/// SYNC and PSYNC (syncCommand).
+pub fn sync_command(srv: &mut Server, c: &mut Client, psync: bool) -> Result<(), String> {
+    if c.flags & flags::REPLICA != 0 {
+        return Ok(()); // already a replica: ignore, as Redis does
+    }
+    if srv.repl.replica.is_replica() && !srv.repl.replica.is_connected() {
+        return Err("NOMASTERLINK Can't SYNC while not connected with my master".into());
+    }
+    if c.has_pending_output() {
+        return Err("ERR SYNC and PSYNC are invalid with pending output".into());
+    }
+    // REPLCONF may have created it already, with the port and capabilities.
+    if c.repl.is_none() {
+        c.repl = Some(Box::new(ReplicaConn::new()));
+    }
+    let name = replica_name(c);
+    info!("Replica {name} asks for synchronization");
+    if psync {
+        let replid = String::from_utf8_lossy(&c.argv[1]).into_owned();
+        let off = std::str::from_utf8(&c.argv[2])
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok());
+        if let Some(off) = off {
+            if try_partial(srv, c, &replid, off) {
+                srv.stats.sync_partial_ok += 1;
+                return Ok(());
+            }
+        }
+        if replid != "?" {
+            srv.stats.sync_partial_err += 1;
+        }
+    } else {
+        // The old protocol: no +FULLRESYNC line, no ACKs.
+        if let Some(r) = c.repl.as_mut() {
+            r.pre_psync = true;
+        }
+    }
+    srv.stats.sync_full += 1;
+    c.flags |= flags::REPLICA;
+    srv.repl.replicas.push(slot_of(c));
+    if srv.repl.replicas.len() == 1 && srv.repl.backlog.is_none() {
+        // A new history for the first replica ever: no one may continue an
+        // old one we never kept.
+        srv.repl.change_id();
+        srv.repl.clear_id2();
+        create_backlog(srv);
+        info!(
+            "Replication backlog created, my new replication IDs are '{}' and '{}'",
+            srv.repl.replid, srv.repl.replid2
+        );
+    }
+    attach_or_wait(srv, c);
+    Ok(())
+}
+
+/// A full sync: join the snapshot being written to disk for another
+/// replica if possible, otherwise wait for the next one.
+fn attach_or_wait(srv: &mut Server, c: &mut Client) {
+    let child_is_disk_sync = srv.rdb_child.as_ref().is_some_and(|ch| !ch.socket);
+    if child_is_disk_sync {
+        // Another replica already waits on this disk snapshot: start from
+        // the same offset and share its buffer position.
+        let twin = srv.repl.replicas.iter().find_map(|&s| {
+            let o = srv.clients.get(s)?.as_ref()?;
+            let r = o.repl.as_ref()?;
+            (r.state == ReplicaState::WaitBgsaveEnd).then_some((r.psync_initial_offset, r.pos))
+        });
+        if let Some((initial, pos)) = twin {
+            let psync = !c.repl.as_ref().is_some_and(|r| r.pre_psync);
+            if let Some(r) = c.repl.as_mut() {
+                r.state = ReplicaState::WaitBgsaveEnd;
+                r.psync_initial_offset = initial;
+                r.pos = pos;
+            }
+            if psync {
+                full_resync_reply(srv, c, initial);
+            }
+            info!("Waiting for end of BGSAVE for SYNC");
+            return;
+        }
+        info!("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC");
+    } else if srv.rdb_child.is_some() || srv.aof.child.is_some() {
+        info!("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC");
+    } else if srv.cfg.repl_diskless_sync
+        && c.repl.as_ref().is_some_and(|r| r.capa & CAPA_EOF != 0)
+        && srv.cfg.repl_diskless_sync_delay > 0
+    {
+        info!("Delay next BGSAVE for diskless SYNC");
+    }
+    if srv.repl.first_waiting_ms == 0 {
+        srv.repl.first_waiting_ms = crate::logging::now_ms();
+    }
+}
+
+fn full_resync_reply(srv: &Server, c: &mut Client, offset: i64) {
+    let line = format!("+FULLRESYNC {} {}\r\n", srv.repl.replid, offset);
+    c.out.extend_from_slice(line.as_bytes());
+}
+
+/// masterTryPartialResynchronization: serve the replica from the backlog
+/// if it follows our history and the backlog still holds its offset.
+fn try_partial(srv: &mut Server, c: &mut Client, replid: &str, off: i64) -> bool {
+    let name = replica_name(c);
+    let repl = &srv.repl;
+    let same = replid == repl.replid;
+    let old = replid == repl.replid2 && off <= repl.second_replid_offset;
+    if !same && !old {
+        if replid != "?" {
+            if replid != repl.replid && replid != repl.replid2 {
+                info!(
+                    "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{replid}', my replication IDs are '{}' and '{}')",
+                    repl.replid, repl.replid2
+                );
+            } else {
+                info!(
+                    "Partial resynchronization not accepted: Requested offset for second ID was {off}, but I can reply up to {}",
+                    repl.second_replid_offset
+                );
+            }
+        } else {
+            info!("Full resync requested by replica {name}");
+        }
+        return false;
+    }
+    let Some(b) = repl.backlog.as_ref().filter(|b| b.holds(off)) else {
+        info!("Unable to partial resync with replica {name} for lack of backlog (Replica request was: {off}).");
+        if off > repl.master_repl_offset {
+            warn!(
+                "Warning: replica {name} tried to PSYNC with an offset that is greater than the master replication offset."
+            );
+        }
+        return false;
+    };
+    let pending = b.end() - off;
+    let psync2 = c.repl.as_ref().is_some_and(|r| r.capa & CAPA_PSYNC2 != 0);
+    let reply = if psync2 {
+        format!("+CONTINUE {}\r\n", repl.replid)
+    } else {
+        "+CONTINUE\r\n".to_string()
+    };
+    c.out.extend_from_slice(reply.as_bytes());
+    c.flags |= flags::REPLICA;
+    let now = crate::logging::now_ms();
+    if let Some(r) = c.repl.as_mut() {
+        r.state = ReplicaState::Online;
+        r.ack_time_ms = now;
+        r.pos = Some(off);
+    }
+    srv.repl.replicas.push(slot_of(c));
+    srv.repl.pending_flush = true;
+    info!(
+        "Partial resynchronization request from {name} accepted. Sending {pending} bytes of backlog starting from offset {off}."
+    );
+    refresh_good_replicas(srv);
+    true
+}
+
+/// Start a BGSAVE for the replicas waiting for one, when allowed: no child
+/// running, and for a diskless sync the delay passed or enough replicas
+/// came (replicationStartPendingFork).
+pub fn start_pending_fork(srv: &mut Server) {
+    if srv.repl.first_waiting_ms == 0 || srv.rdb_child.is_some() || srv.aof.child.is_some() {
+        return;
+    }
+    let waiting: Vec<usize> = srv
+        .repl
+        .replicas
+        .iter()
+        .copied()
+        .filter(|&s| state_of(srv, s) == Some(ReplicaState::WaitBgsaveStart))
+        .collect();
+    if waiting.is_empty() {
+        srv.repl.first_waiting_ms = 0;
+        return;
+    }
+    let all_eof = waiting.iter().all(|&s| {
+        srv.clients
+            .get(s)
+            .and_then(|o| o.as_ref())
+            .and_then(|c| c.repl.as_ref())
+            .is_some_and(|r| r.capa & CAPA_EOF != 0)
+    });
+    let socket = srv.cfg.repl_diskless_sync && all_eof;
+    if socket {
+        let waited = crate::logging::now_ms() - srv.repl.first_waiting_ms;
+        let max = srv.cfg.repl_diskless_sync_max_replicas;
+        let enough = max > 0 && waiting.len() >= max as usize;
+        if waited < srv.cfg.repl_diskless_sync_delay as i64 * 1000 && !enough {
+            return;
+        }
+    }
+    srv.repl.first_waiting_ms = 0;
+    start_bgsave_for_replication(srv, &waiting, socket);
+}
+
+fn state_of(srv: &Server, slot: usize) -> Option<ReplicaState> {
+    srv.clients
+        .get(slot)?
+        .as_ref()?
+        .repl
+        .as_ref()
+        .map(|r| r.state)
+}
+
+/// startBgsaveForReplication: tell each waiting replica where its stream
+/// starts (+FULLRESYNC), then fork the snapshot to disk or to their sockets.
+fn start_bgsave_for_replication(srv: &mut Server, waiting: &[usize], socket: bool) {
+    info!(
+        "Starting BGSAVE for SYNC with target: {}",
+        if socket { "replicas sockets" } else { "disk" }
+    );
+    let offset = srv.repl.master_repl_offset;
+    // The stream after the snapshot must start with a SELECT.
+    srv.repl.seldb = -1;
+    for &s in waiting {
+        let Some(Some(mut c)) = srv.clients.get_mut(s).map(Option::take) else {
+            continue;
+        };
+        let pre = c.repl.as_ref().is_some_and(|r| r.pre_psync);
+        if let Some(r) = c.repl.as_mut() {
+            r.state = ReplicaState::WaitBgsaveEnd;
+            r.psync_initial_offset = offset;
+            r.pos = Some(offset + 1);
+            r.pipe_sent = 0;
+            r.last_write_ms = crate::logging::now_ms();
+        }
+        if !pre {
+            full_resync_reply(srv, &mut c, offset);
+        }
+        srv.clients[s] = Some(c);
+        srv.queue_write(s);
+    }
+    let ok = if socket {
+        start_diskless(srv, waiting)
+    } else {
+        crate::persistence::fork::bgsave(srv)
+    };
+    if !ok {
+        warn!("BGSAVE for replication failed");
+        for &s in waiting {
+            if let Some(Some(c)) = srv.clients.get_mut(s) {
+                c.flags |= flags::CLOSE_ASAP;
+                c.out.clear();
+                c.sent = 0;
+            }
+            srv.queue_write(s);
+        }
+    }
+}
+
+/// Fork a child writing the EOF-marked snapshot into a pipe we relay.
+fn start_diskless(srv: &mut Server, targets: &[usize]) -> bool {
+    let Ok((rd, wr)) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) else {
+        return false;
+    };
+    let _ = nix::fcntl::fcntl(
+        rd.as_raw_fd(),
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    );
+    if !crate::persistence::fork::bgsave_to_pipe(srv, wr) {
+        return false;
+    }
+    let token = mio::Token(crate::server::RDB_PIPE_TOKEN);
+    let raw = rd.as_raw_fd();
+    let _ = srv.poll.registry().register(
+        &mut mio::unix::SourceFd(&raw),
+        token,
+        mio::Interest::READABLE,
+    );
+    srv.repl.pipe = Some(DisklessPipe {
+        fd: rd,
+        buf: Vec::new(),
+        targets: targets.to_vec(),
+        eof: false,
+    });
+    relay_pipe(srv);
+    true
+}
+
+/// The pipe is readable, or a replica took its share: read the next piece
+/// once every target has the current one, and hand it out.
+pub fn relay_pipe(srv: &mut Server) {
+    loop {
+        let Some(p) = srv.repl.pipe.as_mut() else {
+            return;
+        };
+        let piece_len = p.buf.len();
+        // Still being delivered to someone?
+        let busy = p.targets.iter().any(|&s| {
+            srv.clients
+                .get(s)
+                .and_then(|o| o.as_ref())
+                .and_then(|c| c.repl.as_ref())
+                .is_some_and(|r| r.pipe_sent < piece_len)
+        });
+        if busy || p.eof {
+            return;
+        }
+        let mut buf = std::mem::take(&mut p.buf);
+        buf.resize(PIPE_PIECE, 0);
+        let n = match nix::unistd::read(p.fd.as_raw_fd(), &mut buf) {
+            Ok(0) => {
+                p.eof = true;
+                p.buf.clear();
+                let raw = p.fd.as_raw_fd();
+                let _ = srv
+                    .poll
+                    .registry()
+                    .deregister(&mut mio::unix::SourceFd(&raw));
+                return;
+            }
+            Ok(n) => n,
+            Err(nix::errno::Errno::EAGAIN) => {
+                buf.clear();
+                p.buf = buf;
+                return;
+            }
+            Err(e) => {
+                warn!(
+                    "Diskless rdb transfer, read error sending DB to replicas: {}",
+                    e.desc()
+                );
+                p.eof = true;
+                return;
+            }
+        };
+        buf.truncate(n);
+        p.buf = buf;
+        let targets = p.targets.clone();
+        for s in targets {
+            if let Some(Some(c)) = srv.clients.get_mut(s) {
+                if let Some(r) = c.repl.as_mut() {
+                    r.pipe_sent = 0;
+                }
+            }
+            write_replica(srv, s);
+        }
+        // Replicas that failed were freed and dropped from the targets.
+        if srv.repl.pipe.as_ref().is_some_and(|p| p.targets.is_empty()) {
+            warn!("Diskless rdb transfer, done reading from pipe, 0 replicas still up.");
+            kill_pipe_child(srv);
+            return;
+        }
+    }
+}
+
+/// Whether a diskless transfer has handed out everything the child wrote
+/// (the child may exit before that; it is reaped only after).
+pub fn pipe_drained(srv: &Server) -> bool {
+    let Some(p) = srv.repl.pipe.as_ref() else {
+        return true;
+    };
+    p.eof
+}
+
+/// Every diskless target is gone: stop the child (Redis kills it too).
+fn kill_pipe_child(srv: &mut Server) {
+    if let Some(p) = srv.repl.pipe.take() {
+        let raw = p.fd.as_raw_fd();
+        let _ = srv
+            .poll
+            .registry()
+            .deregister(&mut mio::unix::SourceFd(&raw));
+    }
+    crate::persistence::fork::kill_child(srv);
+}
+
+/// updateSlavesWaitingBgsave: the replication snapshot is done. Disk:
+/// send the file to every replica waiting for it. Diskless: they have it;
+/// they get the stream after their first ACK. A failed save drops them.
+pub fn bgsave_done(srv: &mut Server, ok: bool, socket: bool) {
+    if let Some(p) = srv.repl.pipe.take() {
+        let raw = p.fd.as_raw_fd();
+        let _ = srv
+            .poll
+            .registry()
+            .deregister(&mut mio::unix::SourceFd(&raw));
+    }
+    let slots: Vec<usize> = srv.repl.replicas.clone();
+    for s in slots {
+        let Some(Some(mut c)) = srv.clients.get_mut(s).map(Option::take) else {
+            continue;
+        };
+        let waiting = c
+            .repl
+            .as_ref()
+            .is_some_and(|r| r.state == ReplicaState::WaitBgsaveEnd);
+        if waiting {
+            let name = replica_name(&c);
+            if !ok {
+                warn!("SYNC failed. BGSAVE child returned an error");
+                c.flags |= flags::CLOSE_ASAP;
+            } else if socket {
+                info!("Streamed RDB transfer with replica {name} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming");
+                let rdb_only = c.repl.as_ref().is_some_and(|r| r.rdb_only);
+                if let Some(r) = c.repl.as_mut() {
+                    r.state = ReplicaState::Online;
+                    r.start_stream_on_ack = true;
+                    r.ack_time_ms = crate::logging::now_ms();
+                }
+                if rdb_only {
+                    c.flags |= flags::CLOSE_AFTER_REPLY;
+                }
+            } else if let Err(e) = open_bulk(srv, &mut c) {
+                warn!("SYNC failed. Can't open/stat DB after BGSAVE: {e}");
+                c.flags |= flags::CLOSE_ASAP;
+            }
+        }
+        srv.clients[s] = Some(c);
+        if waiting {
+            srv.queue_write(s);
+        }
+    }
+    refresh_good_replicas(srv);
+    // Replicas that came while this child ran get the next one.
+    if srv
+        .repl
+        .replicas
+        .iter()
+        .any(|&s| state_of(srv, s) == Some(ReplicaState::WaitBgsaveStart))
+        && srv.repl.first_waiting_ms == 0
+    {
+        srv.repl.first_waiting_ms = crate::logging::now_ms();
+    }
+}
+
+fn open_bulk(srv: &Server, c: &mut Client) -> io::Result<()> {
+    let file = std::fs::File::open(&srv.cfg.dbfilename)?;
+    let size = file.metadata()?.len();
+    if let Some(r) = c.repl.as_mut() {
+        r.state = ReplicaState::SendBulk;
+        r.bulk = Some(BulkSend {
+            file,
+            preamble: format!("${size}\r\n").into_bytes(),
+            size,
+            sent: 0,
+            buf: Vec::new(),
+            buf_pos: 0,
+        });
+    }
+    Ok(())
+}
+
+/// replicaPutOnline: the snapshot is delivered; the stream follows.
+fn put_online(c: &mut Client) {
+    let name = replica_name(c);
+    if let Some(r) = c.repl.as_mut() {
+        r.state = ReplicaState::Online;
+        r.ack_time_ms = crate::logging::now_ms();
+    }
+    info!("Synchronization with replica {name} succeeded");
+}
+
+/// Write what a replica has pending (private output, snapshot, stream) as
+/// far as its socket takes it; manages its writable interest; frees it on
+/// error.
+pub fn write_replica(srv: &mut Server, slot: usize) {
+    let Some(Some(mut c)) = srv.clients.get_mut(slot).map(Option::take) else {
+        return;
+    };
+    let res = write_replica_inner(srv, &mut c);
+    let mut put_online_now = false;
+    if let Ok(true) = res {
+        if c.repl
+            .as_ref()
+            .is_some_and(|r| r.state == ReplicaState::SendBulk && r.bulk.is_none())
+        {
+            put_online_now = true;
+        }
+    }
+    if put_online_now {
+        put_online(&mut c);
+        refresh_good_replicas(srv);
+    }
+    // A just-online replica may have stream to send right away.
+    let res = if put_online_now {
+        write_replica_inner(srv, &mut c)
+    } else {
+        res
+    };
+    srv.clients[slot] = Some(c);
+    match res {
+        Ok(done) => {
+            srv.set_write_interest(slot, !done);
+            let closing = srv.clients[slot]
+                .as_ref()
+                .is_some_and(|c| c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0);
+            if done && closing {
+                srv.free_client(slot);
+            }
+        }
+        Err(e) => {
+            if let Some(Some(c)) = srv.clients.get(slot) {
+                info!("Error writing to replica {}: {e}", replica_name(c));
+            }
+            srv.free_client(slot);
+        }
+    }
+}
+
+/// Ok(true) when nothing is left to write for now.
+fn write_replica_inner(srv: &mut Server, c: &mut Client) -> io::Result<bool> {
+    if c.flags & flags::CLOSE_ASAP != 0 {
+        return Ok(true);
+    }
+    let before = c.pending_output();
+    let done = c.write_pending()?;
+    srv.stats.net_repl_output_bytes += (before - c.pending_output()) as u64;
+    if !done {
+        return Ok(false);
+    }
+    let Some(r) = c.repl.as_mut() else {
+        return Ok(true);
+    };
+    // The snapshot file.
+    if let Some(b) = r.bulk.as_mut() {
+        loop {
+            if b.buf_pos == b.buf.len() {
+                b.buf.clear();
+                b.buf_pos = 0;
+                let pre = b.preamble.len() as u64;
+                if b.sent < pre {
+                    b.buf.extend_from_slice(&b.preamble[b.sent as usize..]);
+                } else if b.sent < pre + b.size {
+                    b.buf.resize(PIPE_PIECE, 0);
+                    let n = b.file.read(&mut b.buf)?;
+                    if n == 0 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "premature EOF reading the RDB file",
+                        ));
+                    }
+                    b.buf.truncate(n);
+                } else {
+                    r.bulk = None;
+                    break;
+                }
+            }
+            match c.conn.write(&b.buf[b.buf_pos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    b.buf_pos += n;
+                    b.sent += n as u64;
+                    srv.stats.net_repl_output_bytes += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        // SendBulk with no bulk left: the caller puts it online.
+        return Ok(true);
+    }
+    // Its share of the diskless relay.
+    if r.state == ReplicaState::WaitBgsaveEnd {
+        if let Some(p) = srv.repl.pipe.as_ref() {
+            if p.targets.contains(&slot_of_token(c.token)) {
+                while r.pipe_sent < p.buf.len() {
+                    match c.conn.write(&p.buf[r.pipe_sent..]) {
+                        Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                        Ok(n) => {
+                            r.pipe_sent += n;
+                            r.last_write_ms = crate::logging::now_ms();
+                            srv.stats.net_repl_output_bytes += n as u64;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        return Ok(true);
+    }
+    // The stream.
+    if r.state != ReplicaState::Online || r.start_stream_on_ack || r.rdb_only {
+        return Ok(true);
+    }
+    let Some(b) = srv.repl.backlog.as_ref() else {
+        return Ok(true);
+    };
+    while let Some(pos) = r.pos {
+        let Some(chunk) = b.chunk_at(pos) else {
+            // Cannot happen: trim keeps what readers need. Resync it.
+            return Err(io::Error::other("replica fell behind the backlog"));
+        };
+        if chunk.is_empty() {
+            return Ok(true);
+        }
+        match c.conn.write(chunk) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                r.pos = Some(pos + n as i64);
+                srv.stats.net_repl_output_bytes += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+fn slot_of_token(token: usize) -> usize {
+    token - CLIENT_TOKEN_BASE
+}
+
+/// A replica's connection is closing (freeClient's replica part).
+pub fn replica_freed(srv: &mut Server, slot: usize, c: &Client) {
+    let Some(r) = c.repl.as_ref() else {
+        return;
+    };
+    let was_listed = srv.repl.replicas.contains(&slot);
+    srv.repl.replicas.retain(|&s| s != slot);
+    if let Some(p) = srv.repl.pipe.as_mut() {
+        p.targets.retain(|&s| s != slot);
+    }
+    if was_listed {
+        if r.state == ReplicaState::Online {
+            info!("Connection with replica {} lost.", replica_name(c));
+        }
+        if srv.repl.replicas.is_empty() {
+            srv.repl.no_replicas_since = crate::logging::now_ms() / 1000;
+        }
+    }
+    refresh_good_replicas(srv);
+    trim_backlog(srv);
+}
+
+/// REPLCONF ACK <offset> [FACK <aofoffset>] from a replica.
+pub fn ack(srv: &mut Server, c: &mut Client, off: i64) {
+    let Some(r) = c.repl.as_mut() else {
+        return;
+    };
+    if off > r.ack_off {
+        r.ack_off = off;
+    }
+    r.ack_time_ms = crate::logging::now_ms();
+    if r.start_stream_on_ack && r.state == ReplicaState::Online {
+        // The replica loaded the diskless snapshot: start its stream.
+        r.start_stream_on_ack = false;
+        let name = replica_name(c);
+        info!("Synchronization with replica {name} succeeded");
+        srv.repl.pending_flush = true;
+    }
+    refresh_good_replicas(srv);
+}
+
+/// refreshGoodSlavesCount: replicas online with a recent enough ACK.
+pub fn refresh_good_replicas(srv: &mut Server) {
+    if srv.cfg.min_replicas_to_write == 0 || srv.cfg.min_replicas_max_lag == 0 {
+        return;
+    }
+    let now = crate::logging::now_ms();
+    let max_lag = srv.cfg.min_replicas_max_lag as i64;
+    srv.repl.good_replicas = srv
+        .repl
+        .replicas
+        .iter()
+        .filter_map(|&s| srv.clients.get(s)?.as_ref()?.repl.as_ref())
+        .filter(|r| r.state == ReplicaState::Online && (now - r.ack_time_ms) / 1000 <= max_lag)
+        .count();
+}
+
+/// How many replicas acknowledged `off` (replicationCountAcksByOffset).
+pub fn count_acks(srv: &Server, off: i64) -> usize {
+    srv.repl
+        .replicas
+        .iter()
+        .filter_map(|&s| srv.clients.get(s)?.as_ref()?.repl.as_ref())
+        .filter(|r| r.state == ReplicaState::Online && r.ack_off >= off)
+        .count()
+}
+
+/// Free backlog blocks nobody needs any more.
+fn trim_backlog(srv: &mut Server) {
+    let oldest = srv
+        .repl
+        .replicas
+        .iter()
+        .filter_map(|&s| srv.clients.get(s)?.as_ref()?.repl.as_ref()?.pos)
+        .min();
+    let size = srv.cfg.repl_backlog_size.max(1) as usize;
+    if let Some(b) = srv.repl.backlog.as_mut() {
+        b.trim(size, oldest);
+    }
+}
+
+/// Work before the loop sleeps: start a pending replication fork, ask for
+/// ACKs for WAIT, write the new stream to the replicas, answer WAITs.
+pub fn before_sleep(srv: &mut Server) {
+    if srv.repl.first_waiting_ms != 0 {
+        start_pending_fork(srv);
+    }
+    if srv.repl.get_ack {
+        srv.repl.get_ack = false;
+        if !srv.repl.replicas.is_empty() {
+            let argv = [
+                Bytes::from_static(b"REPLCONF"),
+                Bytes::from_static(b"GETACK"),
+                Bytes::from_static(b"*"),
+            ];
+            let db = srv.repl.seldb.max(0) as usize;
+            feed(srv, db, &argv);
+        }
+    }
+    if srv.repl.pending_flush {
+        srv.repl.pending_flush = false;
+        let slots: Vec<usize> = srv.repl.replicas.clone();
+        for s in slots {
+            let want = srv
+                .clients
+                .get(s)
+                .and_then(|o| o.as_ref())
+                .is_some_and(|c| {
+                    c.flags & flags::WANT_WRITE == 0
+                        && c.repl
+                            .as_ref()
+                            .is_some_and(|r| r.state == ReplicaState::Online)
+                });
+            if want {
+                write_replica(srv, s);
+            }
+        }
+        check_replica_buffer_limits(srv);
+        trim_backlog(srv);
+    }
+    if !srv.repl.waiting.is_empty() {
+        serve_waiting(srv);
+    }
+}
+
+/// Replicas too far behind (client-output-buffer-limit replica): closed.
+fn check_replica_buffer_limits(srv: &mut Server) {
+    let lim = srv.cfg.client_output_buffer_limit[crate::config::CLIENT_TYPE_REPLICA];
+    if lim.hard_limit_bytes == 0 && lim.soft_limit_bytes == 0 {
+        return;
+    }
+    let now = srv.unixtime;
+    let slots: Vec<usize> = srv.repl.replicas.clone();
+    for s in slots {
+        let Some(Some(c)) = srv.clients.get_mut(s) else {
+            continue;
+        };
+        let Some(pos) = c.repl.as_ref().and_then(|r| r.pos) else {
+            continue;
+        };
+        let used = srv.repl.backlog.as_ref().map_or(0, |b| b.pending_from(pos)) as u64
+            + c.pending_output() as u64;
+        let hard = lim.hard_limit_bytes > 0 && used >= lim.hard_limit_bytes;
+        let mut soft = lim.soft_limit_bytes > 0 && used >= lim.soft_limit_bytes;
+        if soft {
+            if c.obuf_soft_limit_since == 0 {
+                c.obuf_soft_limit_since = now;
+                soft = false;
+            } else if now - c.obuf_soft_limit_since <= lim.soft_limit_seconds {
+                soft = false;
+            }
+        } else {
+            c.obuf_soft_limit_since = 0;
+        }
+        if hard || soft {
+            let mut info = String::new();
+            c.info_string(now, &mut info);
+            warn!(
+                "Client {info} scheduled to be closed ASAP for overcoming of output buffer limits."
+            );
+            srv.stats.client_outbuf_limit_disconnections += 1;
+            srv.free_client(s);
+        }
+    }
+}
+
+/// Answer the WAITs whose replicas acknowledged enough.
+fn serve_waiting(srv: &mut Server) {
+    let waiting = std::mem::take(&mut srv.repl.waiting);
+    let mut still = Vec::with_capacity(waiting.len());
+    for s in waiting {
+        let Some(Some(c)) = srv.clients.get(s) else {
+            continue;
+        };
+        let Some(crate::blocking::BlockOp::Wait { offset, replicas }) =
+            c.blocked.as_ref().map(|b| b.op.clone())
+        else {
+            continue;
+        };
+        let acked = count_acks(srv, offset);
+        if acked >= replicas {
+            crate::blocking::finish_wait(srv, s, acked);
+        } else {
+            still.push(s);
+        }
+    }
+    srv.repl.waiting.extend(still);
+}
+
+/// The master half of replicationCron, once a second.
+pub fn cron(srv: &mut Server) {
+    let now_ms = crate::logging::now_ms();
+    srv.repl.cron_loops += 1;
+    let period = srv.cfg.repl_ping_replica_period.max(1) as u64;
+    // PING in the stream so replicas can tell a dead link from a quiet one.
+    if !srv.repl.replicas.is_empty()
+        && srv.repl.cron_loops.is_multiple_of(period)
+        && !srv.repl.replica.is_replica()
+        && (srv.pause_until_ms == 0 || !srv.is_paused())
+    {
+        let db = srv.repl.seldb.max(0) as usize;
+        feed(srv, db, &[Bytes::from_static(b"PING")]);
+    }
+    // Newlines to replicas waiting for a disk snapshot keep their link
+    // alive (they ignore them).
+    let disk_child = srv.rdb_child.as_ref().is_none_or(|ch| !ch.socket);
+    let slots: Vec<usize> = srv.repl.replicas.clone();
+    let timeout_ms = srv.cfg.repl_timeout as i64 * 1000;
+    for s in slots {
+        let Some(Some(c)) = srv.clients.get_mut(s) else {
+            continue;
+        };
+        let Some(r) = c.repl.as_ref() else {
+            continue;
+        };
+        let waiting = matches!(
+            r.state,
+            ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd
+        );
+        if waiting && disk_child {
+            c.out.push(b'\n');
+            srv.queue_write(s);
+            continue;
+        }
+        let timed_out = r.state == ReplicaState::Online
+            && !r.pre_psync
+            && !r.rdb_only
+            && now_ms - r.ack_time_ms > timeout_ms;
+        let stalled = r.state == ReplicaState::WaitBgsaveEnd
+            && !disk_child
+            && now_ms - r.last_write_ms > timeout_ms;
+        if timed_out || stalled {
+            let kind = if timed_out { "streaming" } else { "full" };
+            warn!(
+                "Disconnecting timedout replica ({kind} sync): {}",
+                replica_name(c)
+            );
+            srv.free_client(s);
+        }
+    }
+    // A master without replicas for repl-backlog-ttl drops its backlog.
+    let ttl = srv.cfg.repl_backlog_ttl;
+    if srv.repl.replicas.is_empty()
+        && ttl > 0
+        && srv.repl.backlog.is_some()
+        && !srv.repl.replica.is_replica()
+        && srv.unixtime - srv.repl.no_replicas_since > ttl
+    {
+        // A new ID: nobody may continue the history we no longer keep.
+        srv.repl.change_id();
+        srv.repl.clear_id2();
+        srv.repl.backlog = None;
+        info!("Replication backlog freed after {ttl} seconds without connected replicas.");
+    }
+    refresh_good_replicas(srv);
+}
+
+/// The lines INFO replication shows for the replicas (`slaveN:...`).
+pub fn info_replicas(srv: &Server, o: &mut String) {
+    use std::fmt::Write as _;
+    let now = crate::logging::now_ms();
+    let mut n = 0;
+    for &s in &srv.repl.replicas {
+        let Some(Some(c)) = srv.clients.get(s) else {
+            continue;
+        };
+        let Some(r) = c.repl.as_ref() else {
+            continue;
+        };
+        let ip = r.announced_ip.clone().unwrap_or_else(|| peer_ip(&c.addr));
+        let _ = write!(
+            o,
+            "slave{n}:ip={ip},port={},state={},offset={},lag={}\r\n",
+            r.listening_port,
+            r.state.info_name(),
+            r.ack_off,
+            (now - r.ack_time_ms) / 1000
+        );
+        n += 1;
+    }
+}
+
+/// Number of connected replicas (INFO connected_slaves).
+pub fn connected(srv: &Server) -> usize {
+    srv.repl.replicas.len()
+}
+
+/// ROLE's replica list entries: (ip, port, acked offset) of online replicas.
+pub fn role_entries(srv: &Server) -> Vec<(String, u16, i64)> {
+    srv.repl
+        .replicas
+        .iter()
+        .filter_map(|&s| {
+            let c = srv.clients.get(s)?.as_ref()?;
+            let r = c.repl.as_ref()?;
+            if r.state != ReplicaState::Online {
+                return None;
+            }
+            let ip = r.announced_ip.clone().unwrap_or_else(|| peer_ip(&c.addr));
+            Some((ip, r.listening_port, r.ack_off))
+        })
+        .collect()
+}
+
+/// Bytes held by the replication buffer (mem_total_replication_buffers).
+pub fn buffer_mem(srv: &Server) -> usize {
+    srv.repl.backlog.as_ref().map_or(0, |b| b.mem())
+}
+
+/// Write what a diskless child produces (EOF-marked) to a pipe: runs in the
+/// child. The mark is 40 random characters, as Redis' rdbSaveRioWithEOFMark.
+pub fn write_eof_marked<W: Write>(
+    mut out: W,
+    body: impl FnOnce(&mut W) -> io::Result<()>,
+) -> io::Result<W> {
+    let mark = crate::server::random_hex(40);
+    write!(out, "$EOF:{mark}\r\n")?;
+    body(&mut out)?;
+    out.write_all(mark.as_bytes())?;
+    out.flush()?;
+    Ok(out)
+}
+
+/// The master client of a replica never gets replies (except where Redis
+/// forces one); the master also tracks a client's last write offset.
+pub fn after_command(srv: &Server, c: &mut Client, offset_before: i64) {
+    if srv.repl.master_repl_offset != offset_before {
+        c.woff = srv.repl.master_repl_offset;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_ip_strips_port_and_brackets() {
+        assert_eq!(peer_ip("127.0.0.1:6379"), "127.0.0.1");
+        assert_eq!(peer_ip("[::1]:6379"), "::1");
+        assert_eq!(peer_ip("::1:6379"), "::1");
+    }
+
+    #[test]
+    fn eof_marked_payload_ends_with_the_mark_it_announces() {
+        let out = write_eof_marked(Vec::new(), |w| w.write_all(b"REDIS0010...")).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let mark = &text[5..45];
+        assert!(text.starts_with("$EOF:"));
+        assert_eq!(&text[45..47], "\r\n");
+        assert!(text.ends_with(mark));
+        assert!(text.contains("REDIS0010..."));
+    }
+}
