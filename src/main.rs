@@ -60,7 +60,28 @@ fn banner(cfg: &Config) -> String {
     )
 }
 
+/// Started through a name ending in `check-rdb` or `check-aof` (a link
+/// such as `redis-check-rdb -> ferrodis-server`), the server is the file
+/// checker instead, as redis-server is for redis-check-rdb/aof.
+fn run_as_checker_if_named_so() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let Some(name) = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+    else {
+        return;
+    };
+    let name = name.to_string_lossy();
+    if name.ends_with("check-rdb") {
+        exit(ferrodis::persistence::check_rdb::main(&args));
+    }
+    if name.ends_with("check-aof") {
+        exit(ferrodis::persistence::check_aof::main(&args));
+    }
+}
+
 fn main() {
+    run_as_checker_if_named_so();
     let args: Vec<String> = std::env::args().collect();
     ferrodis::proctitle::init();
     // Until the server is initialised Redis tags its log lines 'C'.
@@ -143,6 +164,7 @@ fn main() {
     warn!("Server initialized");
     ferrodis::linux_tuning::memory_warnings(&srv.cfg);
     ferrodis::persistence::load_data_from_disk(&mut srv);
+    ferrodis::replication::replica::start_from_config(&mut srv);
     srv.update_proc_title();
     srv.write_pidfile();
     srv.used_memory_startup = ferrodis::memory::used_memory();

@@ -912,8 +912,13 @@ impl Server {
 
     /// Sets this process' OOM score for its role (setOOMScoreAdj(-1)).
     pub fn apply_oom_score(&mut self) -> bool {
-        self.oom_score
-            .apply(&self.cfg, crate::linux_tuning::OomClass::Master)
+        use crate::linux_tuning::OomClass;
+        let class = if self.repl.replica.is_replica() {
+            OomClass::Replica
+        } else {
+            OomClass::Master
+        };
+        self.oom_score.apply(&self.cfg, class)
     }
 
     /// Show `proc-title-template` as the process title (redisSetProcTitle),

@@ -90,7 +90,11 @@ impl Manifest {
                 msg,
             };
             if !raw.contains(&b'\n') {
-                return Err(err("The AOF manifest file contains too long line"));
+                // Refused before Redis keeps the line: no line in the report.
+                return Err(ManifestError {
+                    line: None,
+                    msg: "The AOF manifest file contains too long line",
+                });
             }
             if trimmed.is_empty() {
                 return Err(err("Invalid AOF manifest file format"));
@@ -311,6 +315,7 @@ mod tests {
         );
         let long = format!("file {} seq 1 type i\n", "x".repeat(1100));
         assert_eq!(msg(&long), "The AOF manifest file contains too long line");
+        assert_eq!(parse(&long).unwrap_err().line, None);
         // A last line without a newline is "too long" too, as fgets sees it.
         assert_eq!(
             msg("file a seq 1 type i"),

@@ -15,6 +15,8 @@
 //! * `aof`        — the append-only file: feeding, writing, fsync;
 //!   `manifest` its multi-part manifest, `aof_load` loading it,
 //!   `aof_rewrite` BGREWRITEAOF.
+//! * `check_rdb`, `check_aof` — the file checkers (redis-check-rdb and
+//!   redis-check-aof), the logic of the `ferrodis-check-*` binaries.
 //!
 //! This file is the glue with `Server`: where the file lives, what the
 //! config says, the log lines and INFO counters (rdbSave, rdbLoad,
@@ -23,6 +25,8 @@
 pub mod aof;
 pub mod aof_load;
 pub mod aof_rewrite;
+pub mod check_aof;
+pub mod check_rdb;
 pub mod collections;
 pub mod crc64;
 pub mod dump;
@@ -327,10 +331,16 @@ pub fn load_data_from_disk(srv: &mut Server) {
 fn load_rdb_at_startup(srv: &mut Server) {
     let start = std::time::Instant::now();
     match rdb_load_with(srv, false, true) {
-        Ok(_) => info!(
-            "DB loaded from disk: {:.3} seconds",
-            start.elapsed().as_secs_f64()
-        ),
+        Ok(stats) => {
+            info!(
+                "DB loaded from disk: {:.3} seconds",
+                start.elapsed().as_secs_f64()
+            );
+            // A replica restarting may continue its master's history.
+            if let Some(id) = stats.repl_id {
+                srv.repl.rdb_info = Some((id, stats.repl_offset, stats.repl_stream_db));
+            }
+        }
         Err(LoadFailure::NotFound) => {}
         Err(LoadFailure::Open(text)) => {
             warn!("Fatal error loading the DB: {text}. Exiting.");

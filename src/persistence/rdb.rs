@@ -297,6 +297,11 @@ impl<'a> Reader<'a> {
         self.buf.len() - self.pos
     }
 
+    /// The whole input, consumed or not (a checker re-reads a value).
+    pub fn input(&self) -> &'a [u8] {
+        self.buf
+    }
+
     /// Everything consumed so far (the CRC covers it).
     pub fn consumed(&self) -> &'a [u8] {
         &self.buf[..self.pos]
@@ -331,7 +336,11 @@ impl<'a> Reader<'a> {
             _ => match b {
                 LEN_32BIT => Ok(Len::Plain(u32::from_be_bytes(self.array()?) as u64)),
                 LEN_64BIT => Ok(Len::Plain(u64::from_be_bytes(self.array()?))),
-                _ => corrupt(format!("Unknown length encoding {b} in rdbLoadLen()")),
+                // Redis names the two-bit prefix (always 2 here), not the byte.
+                _ => corrupt(format!(
+                    "Unknown length encoding {} in rdbLoadLen()",
+                    b >> 6
+                )),
             },
         }
     }

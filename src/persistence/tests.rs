@@ -105,7 +105,7 @@ fn ctx() -> LoadCtx {
     }
 }
 
-fn snapshot(dbs: &[Db], checksum: bool) -> Vec<u8> {
+pub fn snapshot(dbs: &[Db], checksum: bool) -> Vec<u8> {
     let mut w = Writer::new(Vec::new(), true, checksum);
     let aux = AuxInfo {
         ctime: 1,
@@ -124,7 +124,7 @@ fn snapshot(dbs: &[Db], checksum: bool) -> Vec<u8> {
     w.into_inner()
 }
 
-fn sample_dbs() -> Vec<Db> {
+pub fn sample_dbs() -> Vec<Db> {
     let mut dbs: Vec<Db> = (0..4).map(Db::new).collect();
     for (i, (name, v)) in sample_values().into_iter().enumerate() {
         let db = &mut dbs[i % 3];
@@ -304,7 +304,7 @@ fn unsupported_types_are_refused_clearly() {
 }
 
 /// Random corruption of one payload: flips, overwrites, cuts, inserts.
-fn mutate(rng: &mut Rng, p: &[u8]) -> Vec<u8> {
+pub fn mutate(rng: &mut Rng, p: &[u8]) -> Vec<u8> {
     let mut v = p.to_vec();
     for _ in 0..1 + rng.below_usize(4) {
         let at = rng.below_usize(v.len());

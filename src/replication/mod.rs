@@ -149,6 +149,9 @@ pub struct Repl {
     pub replica: replica::ReplicaSide,
     /// Runs of the once-a-second replication cron.
     pub cron_loops: u64,
+    /// Replication ID, offset and stream db recorded in the RDB file
+    /// loaded at start-up.
+    pub rdb_info: Option<(String, i64, usize)>,
 }
 
 impl Repl {
@@ -170,6 +173,7 @@ impl Repl {
             first_waiting_ms: 0,
             replica: replica::ReplicaSide::default(),
             cron_loops: 0,
+            rdb_info: None,
         }
     }
 
@@ -202,6 +206,17 @@ impl Repl {
 
 /// Replication work before the loop sleeps.
 pub fn before_sleep(srv: &mut crate::server::Server) {
+    // The link stopped reading with input left (fairness budget, or a
+    // FULLRESYNC with payload already buffered): no new edge will come.
+    if srv
+        .repl
+        .replica
+        .link
+        .as_ref()
+        .is_some_and(|l| l.is_read_pending())
+    {
+        replica::on_link_event(srv);
+    }
     if srv.repl.backlog.is_some() || srv.repl.first_waiting_ms != 0 || !srv.repl.waiting.is_empty()
     {
         master::before_sleep(srv);

@@ -95,6 +95,7 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     }
     srv.repl.replica.master = Some((host.clone(), port));
     srv.cfg.replicaof = Some((host, port));
+    crate::logging::set_role(b'S');
     srv.apply_oom_score();
     cancel_link(srv);
     if was_master {
@@ -110,6 +111,29 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     connect(srv);
 }
 
+/// At start-up with `replicaof` configured: be a replica from the first
+/// cron tick on; with replication info in the loaded RDB file, continue
+/// that history (PSYNC instead of a full sync).
+pub fn start_from_config(srv: &mut Server) {
+    let Some((host, port)) = srv.cfg.replicaof.clone() else {
+        return;
+    };
+    srv.repl.replica.master = Some((host, port));
+    srv.repl.replica.state = LinkState::Connect;
+    srv.apply_oom_score();
+    crate::logging::set_role(b'S');
+    if let Some((id, offset, db)) = srv.repl.rdb_info.take() {
+        srv.repl.replid = id.clone();
+        srv.repl.master_repl_offset = offset;
+        srv.repl.replica.cached = Some(CachedMaster {
+            replid: id,
+            offset,
+            db,
+        });
+        info!("Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.");
+    }
+}
+
 /// replicationUnsetMaster: become a master, continuing our history under
 /// a new ID (the old one stays valid as the secondary).
 pub fn unset_master(srv: &mut Server) {
@@ -118,6 +142,7 @@ pub fn unset_master(srv: &mut Server) {
     }
     srv.repl.replica.master = None;
     srv.cfg.replicaof = None;
+    crate::logging::set_role(b'M');
     if let Some(s) = srv.repl.replica.master_slot {
         srv.free_client(s);
     }
@@ -176,7 +201,7 @@ fn connect(srv: &mut Server) {
             .replica
             .cached
             .as_ref()
-            .map(|c| (c.replid.clone(), c.offset + 1)),
+            .map(|c| (c.replid.clone(), c.offset)),
         load_to_memory: use_memory_load(srv),
         temp_file: format!("temp-{}.{}.rdb", srv.unixtime, std::process::id()).into(),
         timeout_ms: srv.cfg.repl_timeout as i64 * 1000,
@@ -442,12 +467,8 @@ pub fn cron(srv: &mut Server) {
         return;
     }
     match srv.repl.replica.state {
-        LinkState::Connect => {
-            if let Some((host, port)) = srv.repl.replica.master.clone() {
-                info!("Connecting to MASTER {host}:{port}");
-            }
-            connect(srv);
-        }
+        // (The link logs "Connecting to MASTER ...".)
+        LinkState::Connect => connect(srv),
         LinkState::Linking => on_link_event(srv),
         LinkState::Connected => {
             let timeout = srv.cfg.repl_timeout as i64;
@@ -528,7 +549,8 @@ pub fn info_section(srv: &Server, o: &mut String) {
         if transferring {
             if let Some(l) = rs.link.as_ref() {
                 let (read, size) = l.transfer_progress();
-                let left = if size >= 0 { size - read as i64 } else { 0 };
+                // As Redis: negative for an EOF-marked payload (size 0).
+                let left = size - read as i64;
                 let perc = if size > 0 {
                     read as f64 * 100.0 / size as f64
                 } else {

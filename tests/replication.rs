@@ -1,0 +1,343 @@
+//! Replication against the real thing: a Debian redis-server 7.0.15
+//! replica of a ferrodis master and a ferrodis replica of a redis-server
+//! master, with disk and diskless sync, live writes, link drops with
+//! partial resync, chained replicas, WAIT, and a fault test that cuts links
+//! under write load. Datasets are compared with DEBUG DIGEST, which both
+//! servers compute the same way. When redis-server is not installed the
+//! interop tests print a note and pass (there is nothing to compare with).
+
+mod common;
+
+use common::{wait_for, Client, Resp, Server};
+use std::path::Path;
+use std::time::Duration;
+
+const REDIS: &str = "/usr/bin/redis-server";
+
+fn have_redis() -> bool {
+    let ok = Path::new(REDIS).exists();
+    if !ok {
+        eprintln!("note: {REDIS} is missing, skipping this interop test");
+    }
+    ok
+}
+
+fn args<'a>(diskless: bool, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "--save",
+        "",
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync",
+        if diskless { "yes" } else { "no" },
+        "--repl-diskless-sync-delay",
+        "0",
+    ];
+    a.extend_from_slice(extra);
+    a
+}
+
+fn start_redis(diskless: bool, extra: &[&str]) -> Server {
+    Server::start_bin(Path::new(REDIS), &args(diskless, extra))
+}
+
+fn start_ferrodis(diskless: bool, extra: &[&str]) -> Server {
+    Server::start(&args(diskless, extra))
+}
+
+fn ok(r: Resp) {
+    assert_eq!(r, Resp::ok(), "expected OK");
+}
+
+/// Every type and encoding, in two dbs, some with TTLs.
+fn populate(c: &mut Client, tag: &str) {
+    for db in ["0", "7"] {
+        ok(c.cmd(&["SELECT", db]));
+        ok(c.cmd(&["SET", &format!("{tag}:int"), "12345"]));
+        ok(c.cmd(&["SET", &format!("{tag}:str"), &"x".repeat(200)]));
+        ok(c.cmd(&["SET", &format!("{tag}:ttl"), "v", "EX", "10000"]));
+        for i in 0..200 {
+            let i = i.to_string();
+            c.cmd(&["RPUSH", &format!("{tag}:list"), &i]);
+            c.cmd(&["HSET", &format!("{tag}:hash"), &format!("f{i}"), &i]);
+            c.cmd(&["SADD", &format!("{tag}:iset"), &i]);
+            c.cmd(&["SADD", &format!("{tag}:set"), &format!("m{i}")]);
+            c.cmd(&["ZADD", &format!("{tag}:zset"), &i, &format!("m{i}")]);
+        }
+        c.cmd(&["HSET", &format!("{tag}:smallhash"), "a", "1"]);
+        c.cmd(&["ZADD", &format!("{tag}:smallzset"), "1.5", "a"]);
+        c.cmd(&["EXPIRE", &format!("{tag}:list"), "10000"]);
+    }
+    ok(c.cmd(&["SELECT", "0"]));
+}
+
+fn digest(c: &mut Client) -> String {
+    c.cmd(&["DEBUG", "DIGEST"]).text()
+}
+
+fn info_field(c: &mut Client, section: &str, field: &str) -> String {
+    let text = c.cmd(&["INFO", section]).text();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// Waits until the replica's link is up and both hold the same data.
+fn wait_in_sync(master: &mut Client, replica: &mut Client) {
+    let synced = wait_for(Duration::from_secs(20), || {
+        info_field(replica, "replication", "master_link_status") == "up"
+            && digest(master) == digest(replica)
+    });
+    assert!(
+        synced,
+        "replica not in sync: link {}; keys that differ: {:?}",
+        info_field(replica, "replication", "master_link_status"),
+        differing_keys(master, replica)
+    );
+}
+
+/// (db, key) pairs whose DEBUG DIGEST-VALUE differs, for failure reports.
+fn differing_keys(master: &mut Client, replica: &mut Client) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for db in 0..16 {
+        let d = db.to_string();
+        master.cmd(&["SELECT", &d]);
+        replica.cmd(&["SELECT", &d]);
+        let mut keys = master.cmd(&["KEYS", "*"]).strings();
+        keys.extend(replica.cmd(&["KEYS", "*"]).strings());
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            let a = master.cmd(&["DEBUG", "DIGEST-VALUE", &k]);
+            let b = replica.cmd(&["DEBUG", "DIGEST-VALUE", &k]);
+            if a != b {
+                out.push((db, k));
+            }
+        }
+    }
+    master.cmd(&["SELECT", "0"]);
+    replica.cmd(&["SELECT", "0"]);
+    out
+}
+
+/// Writes of every kind while the replica follows.
+fn live_writes(c: &mut Client, round: usize) {
+    for i in 0..100 {
+        let k = format!("live:{round}:{i}");
+        ok(c.cmd(&["SET", &k, &i.to_string()]));
+        c.cmd(&["INCR", "live:counter"]);
+        c.cmd(&["LPUSH", "live:list", &k]);
+        c.cmd(&["HINCRBYFLOAT", "live:hash", "f", "1.5"]);
+        c.cmd(&["ZINCRBY", "live:zset", "2", &k]);
+    }
+    c.cmd(&["EXPIRE", "live:list", "1000"]);
+    c.cmd(&["SPOP", "t:set"]);
+    c.cmd(&["SELECT", "3"]);
+    c.cmd(&["SET", "db3key", &round.to_string()]);
+    c.cmd(&["SELECT", "0"]);
+}
+
+fn redis_replica_of_ferrodis(diskless: bool) {
+    if !have_redis() {
+        return;
+    }
+    let master = start_ferrodis(diskless, &[]);
+    let mut m = master.client();
+    populate(&mut m, "t");
+    let replica = start_redis(
+        false,
+        &["--replicaof", "127.0.0.1", &master.port().to_string()],
+    );
+    let mut r = replica.client();
+    wait_in_sync(&mut m, &mut r);
+    assert_eq!(r.cmd(&["DBSIZE"]).int(), m.cmd(&["DBSIZE"]).int());
+    live_writes(&mut m, 1);
+    assert_eq!(m.cmd(&["WAIT", "1", "5000"]).int(), 1);
+    wait_in_sync(&mut m, &mut r);
+    // The master lists the replica as online, ROLE too.
+    let slave0 = info_field(&mut m, "replication", "slave0");
+    assert!(slave0.contains("state=online"), "{slave0}");
+    let role = m.cmd(&["ROLE"]).items();
+    assert_eq!(role[0], Resp::bulk("master"));
+    assert_eq!(role[2].items().len(), 1);
+    // Drop the link: the replica continues from the backlog.
+    assert_eq!(m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]).int(), 1);
+    live_writes(&mut m, 2);
+    wait_in_sync(&mut m, &mut r);
+    assert_eq!(info_field(&mut m, "stats", "sync_partial_ok"), "1");
+    assert_eq!(info_field(&mut m, "stats", "sync_full"), "1");
+    let mo = info_field(&mut m, "replication", "master_repl_offset");
+    assert!(wait_for(Duration::from_secs(10), || {
+        info_field(&mut r, "replication", "slave_repl_offset") == mo
+    }));
+}
+
+#[test]
+fn redis_replica_follows_a_ferrodis_master_disk_sync() {
+    redis_replica_of_ferrodis(false);
+}
+
+#[test]
+fn redis_replica_follows_a_ferrodis_master_diskless_sync() {
+    redis_replica_of_ferrodis(true);
+}
+
+fn ferrodis_replica_of_redis(diskless_sync: bool, diskless_load: &str) {
+    if !have_redis() {
+        return;
+    }
+    let master = start_redis(diskless_sync, &[]);
+    let mut m = master.client();
+    populate(&mut m, "t");
+    let replica = start_ferrodis(false, &["--repl-diskless-load", diskless_load]);
+    let mut r = replica.client();
+    ok(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]));
+    wait_in_sync(&mut m, &mut r);
+    live_writes(&mut m, 1);
+    assert_eq!(m.cmd(&["WAIT", "1", "5000"]).int(), 1);
+    wait_in_sync(&mut m, &mut r);
+    // Read-only, and the replica's view of its role.
+    let e = r.cmd(&["SET", "x", "1"]);
+    assert_eq!(
+        e,
+        Resp::err("READONLY You can't write against a read only replica.")
+    );
+    let role = r.cmd(&["ROLE"]).items();
+    assert_eq!(role[0], Resp::bulk("slave"));
+    assert_eq!(role[3], Resp::bulk("connected"));
+    // Link drop seen from the master side: partial resync.
+    assert_eq!(m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]).int(), 1);
+    live_writes(&mut m, 2);
+    wait_in_sync(&mut m, &mut r);
+    assert_eq!(info_field(&mut m, "stats", "sync_partial_ok"), "1");
+    // And from the replica side.
+    assert_eq!(r.cmd(&["CLIENT", "KILL", "TYPE", "master"]).int(), 1);
+    live_writes(&mut m, 3);
+    wait_in_sync(&mut m, &mut r);
+    assert_eq!(info_field(&mut m, "stats", "sync_partial_ok"), "2");
+    assert_eq!(info_field(&mut m, "stats", "sync_full"), "1");
+    // Promote it: it keeps the data and accepts writes.
+    ok(r.cmd(&["REPLICAOF", "NO", "ONE"]));
+    ok(r.cmd(&["SET", "x", "1"]));
+    assert_eq!(info_field(&mut r, "replication", "role"), "master");
+}
+
+#[test]
+fn ferrodis_replica_follows_a_redis_master_disk_sync() {
+    ferrodis_replica_of_redis(false, "disabled");
+}
+
+#[test]
+fn ferrodis_replica_follows_a_redis_master_diskless_sync_and_load() {
+    ferrodis_replica_of_redis(true, "swapdb");
+}
+
+/// ferrodis -> ferrodis -> redis: the middle one passes its master's
+/// stream on unchanged, so all three end equal.
+#[test]
+fn chained_replicas_get_the_masters_stream() {
+    if !have_redis() {
+        return;
+    }
+    let top = start_ferrodis(true, &[]);
+    let mut t = top.client();
+    populate(&mut t, "c");
+    let mid = start_ferrodis(true, &["--replicaof", "127.0.0.1", &top.port().to_string()]);
+    let mut m = mid.client();
+    wait_in_sync(&mut t, &mut m);
+    let leaf = start_redis(
+        false,
+        &["--replicaof", "127.0.0.1", &mid.port().to_string()],
+    );
+    let mut l = leaf.client();
+    wait_in_sync(&mut t, &mut l);
+    live_writes(&mut t, 1);
+    wait_in_sync(&mut t, &mut m);
+    wait_in_sync(&mut t, &mut l);
+    let top_off = info_field(&mut t, "replication", "master_repl_offset");
+    assert!(wait_for(Duration::from_secs(10), || {
+        info_field(&mut m, "replication", "master_repl_offset") == top_off
+    }));
+}
+
+/// Replicas don't expire keys themselves: a key whose TTL passed reads as
+/// missing but stays until the master's DEL arrives.
+#[test]
+fn a_replica_leaves_expiry_to_its_master() {
+    let master = start_ferrodis(false, &[]);
+    let mut m = master.client();
+    let replica = start_ferrodis(false, &[]);
+    let mut r = replica.client();
+    ok(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]));
+    ok(m.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]));
+    ok(m.cmd(&["SET", "k", "v", "PX", "300"]));
+    assert!(wait_for(Duration::from_secs(10), || r
+        .cmd(&["EXISTS", "k"])
+        .int()
+        == 1));
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(r.cmd(&["GET", "k"]), Resp::nil());
+    assert_eq!(
+        r.cmd(&["DBSIZE"]).int(),
+        1,
+        "the replica must not delete it"
+    );
+    // The master's lazy expiry sends the DEL.
+    assert_eq!(m.cmd(&["GET", "k"]), Resp::nil());
+    assert!(wait_for(Duration::from_secs(10), || r
+        .cmd(&["DBSIZE"])
+        .int()
+        == 0));
+}
+
+/// Bad input from a would-be replica or to REPLICAOF: errors, no harm.
+#[test]
+fn bad_replication_input_is_refused_cleanly() {
+    let s = start_ferrodis(false, &[]);
+    let mut c = s.client();
+    assert_eq!(
+        c.cmd(&["REPLCONF", "listening-port"]),
+        Resp::err("ERR syntax error")
+    );
+    assert_eq!(
+        c.cmd(&["REPLCONF", "nonsense", "1"]),
+        Resp::err("ERR Unrecognized REPLCONF option: nonsense")
+    );
+    assert_eq!(
+        c.cmd(&["REPLICAOF", "127.0.0.1", "70000"]),
+        Resp::err("ERR Invalid master port")
+    );
+    assert_eq!(
+        c.cmd(&["WAIT", "1", "-1"]),
+        Resp::err("ERR timeout is negative")
+    );
+    // An ACK from a client that is not a replica is ignored (no reply), so
+    // the next command's reply is the next one read.
+    c.send(&["REPLCONF", "ACK", "garbage"]);
+    assert_eq!(c.cmd(&["PING"]), Resp::simple("PONG"));
+    // A replica that asks for an offset we never had gets a full sync.
+    let mut raw = s.client();
+    raw.send(&["PSYNC", "0123456789012345678901234567890123456789", "99999"]);
+    let line = raw.read_reply();
+    assert!(
+        matches!(&line, Resp::Simple(s) if s.starts_with("FULLRESYNC ")),
+        "{line:?}"
+    );
+    drop(raw);
+    // An unreachable master: the link stays down, the server serves.
+    ok(c.cmd(&["REPLICAOF", "127.0.0.1", "1"]));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        info_field(&mut c, "replication", "master_link_status"),
+        "down"
+    );
+    assert_eq!(c.cmd(&["PING"]), Resp::simple("PONG"));
+    ok(c.cmd(&["REPLICAOF", "NO", "ONE"]));
+    // Replicating from itself fails the same way and recovers.
+    ok(c.cmd(&["REPLICAOF", "127.0.0.1", &s.port().to_string()]));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(c.cmd(&["PING"]), Resp::simple("PONG"));
+    ok(c.cmd(&["REPLICAOF", "NO", "ONE"]));
+}
