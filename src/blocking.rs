@@ -109,6 +109,9 @@ pub fn forget(srv: &mut Server, c: &mut Client) {
         return;
     };
     let slot = c.token - CLIENT_TOKEN_BASE;
+    if matches!(b.op, BlockOp::Wait { .. }) {
+        srv.repl.waiting.retain(|&s| s != slot);
+    }
     let db = &mut srv.dbs[b.db];
     for k in &b.keys {
         let emptied = match db.blocking_keys.get_mut(k) {
@@ -256,6 +259,36 @@ fn timed_out(srv: &mut Server, c: &mut Client) {
         c.reply().null_array();
     }
     finish(srv, c, cmd, crate::server::mono_ns(), false);
+}
+
+/// disconnectAllBlockedClients: a master turning replica answers every
+/// blocked client with an error and closes it (what it waited for may now
+/// arrive from the master, on another history).
+pub fn disconnect_all_blocked(srv: &mut Server) {
+    let slots: Vec<usize> = srv.client_slots().collect();
+    for slot in slots {
+        let Some(Some(mut c)) = srv.clients.get_mut(slot).map(Option::take) else {
+            continue;
+        };
+        let blocked = c.flags & flags::BLOCKED != 0 && c.flags & flags::POSTPONED == 0;
+        if blocked {
+            let cmd = c.blocked.as_ref().map(|b| b.cmd);
+            crate::commands::add_error_reply(
+                srv,
+                &mut c,
+                "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+            );
+            srv.repl.waiting.retain(|&s| s != slot);
+            if let Some(cmd) = cmd {
+                finish(srv, &mut c, cmd, crate::server::mono_ns(), true);
+            }
+            c.flags |= flags::CLOSE_AFTER_REPLY;
+        }
+        srv.clients[slot] = Some(c);
+        if blocked {
+            srv.queue_write(slot);
+        }
+    }
 }
 
 /// CLIENT UNBLOCK: end the wait of the client in `slot` as a timeout, or

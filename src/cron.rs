@@ -137,7 +137,9 @@ fn resize_query_buffer(c: &mut crate::net::client::Client, now: i64) {
 
 fn databases_cron(srv: &mut Server) {
     // Replicas leave expiry to their master (its DELs reach them).
-    if srv.active_expire_enabled && !srv.repl.replica.is_replica() {
+    if srv.active_expire_enabled && srv.repl.replica.is_replica() {
+        crate::replication::replica::expire_local_keys(srv);
+    } else if srv.active_expire_enabled {
         active_expire_cycle(srv, CycleKind::Slow);
     }
     for db in srv.dbs.iter_mut() {

@@ -341,3 +341,122 @@ fn bad_replication_input_is_refused_cleanly() {
     assert_eq!(c.cmd(&["PING"]), Resp::simple("PONG"));
     ok(c.cmd(&["REPLICAOF", "NO", "ONE"]));
 }
+
+/// The fault test: a write load on the master while the link is cut from
+/// both ends, the replica is paused, and the master restarts from its RDB.
+/// At the end both hold the same data and every write that WAIT confirmed
+/// reached the replica is there.
+#[test]
+fn acknowledged_writes_survive_link_cuts_pauses_and_a_master_restart() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let dir = common::TempDir::new("repl-fault");
+    let dir_s = dir.path().to_string_lossy().into_owned();
+    let master_args = [
+        "--dir",
+        dir_s.as_str(),
+        "--save",
+        "3600 1",
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--enable-debug-command",
+        "yes",
+    ];
+    let mut master = Server::start(&master_args);
+    let port = master.port();
+    let replica = start_ferrodis(false, &["--replicaof", "127.0.0.1", &port.to_string()]);
+    let mut r = replica.client();
+    let mut m = master.client();
+    wait_in_sync(&mut m, &mut r);
+
+    let confirmed: Arc<Mutex<Vec<String>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let confirmed = confirmed.clone();
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut i = 0u64;
+            let mut c: Option<Client> = None;
+            while !stop.load(Ordering::SeqCst) {
+                i += 1;
+                let key = format!("w:{i}");
+                // The master may be down (restarting): reconnect and go on.
+                let cl = match c.as_mut() {
+                    Some(cl) => cl,
+                    None => match std::panic::catch_unwind(|| Client::connect(port)) {
+                        Ok(cl) => c.insert(cl),
+                        Err(_) => {
+                            std::thread::sleep(Duration::from_millis(20));
+                            continue;
+                        }
+                    },
+                };
+                let mut ask = |args: &[&str]| {
+                    cl.try_send_raw(&Resp::bulks(args).encode())?;
+                    cl.try_read_reply()
+                };
+                let set = ask(&["SET", &key, &i.to_string()]);
+                let waited = ask(&["WAIT", "1", "200"]);
+                match (set, waited) {
+                    (Ok(Resp::Simple(_)), Ok(Resp::Int(n))) if n >= 1 => {
+                        confirmed.lock().unwrap().push(key)
+                    }
+                    (Ok(_), Ok(_)) => {}
+                    _ => c = None,
+                }
+            }
+        })
+    };
+    let pid = replica.pid().to_string();
+    for round in 0..6 {
+        std::thread::sleep(Duration::from_millis(300));
+        match round % 3 {
+            0 => {
+                r.cmd(&["CLIENT", "KILL", "TYPE", "master"]);
+            }
+            1 => {
+                let mut m = master.client();
+                m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]);
+            }
+            _ => {
+                let _ = std::process::Command::new("kill")
+                    .args(["-STOP", &pid])
+                    .status();
+                std::thread::sleep(Duration::from_millis(300));
+                let _ = std::process::Command::new("kill")
+                    .args(["-CONT", &pid])
+                    .status();
+            }
+        }
+    }
+    // Restart the master from the RDB its shutdown saves.
+    master.client().send(&["SHUTDOWN"]);
+    assert!(master.wait_exit(Duration::from_secs(20)).is_some());
+    drop(master);
+    let master = Server::try_start(&master_args, None, port).expect("master restarts");
+    std::thread::sleep(Duration::from_millis(800));
+    stop.store(true, Ordering::SeqCst);
+    writer.join().expect("writer thread");
+    let mut m = master.client();
+    wait_in_sync(&mut m, &mut r);
+    let confirmed = confirmed.lock().unwrap().clone();
+    assert!(
+        confirmed.len() > 100,
+        "only {} writes confirmed",
+        confirmed.len()
+    );
+    for key in &confirmed {
+        assert_ne!(
+            r.cmd(&["GET", key]),
+            Resp::nil(),
+            "{key} was confirmed by WAIT but is missing"
+        );
+    }
+    // The restarted master continued its history: the replica resumed.
+    assert!(replica
+        .log()
+        .contains("Successful partial resynchronization with master"));
+}

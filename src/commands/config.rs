@@ -81,6 +81,9 @@ fn apply(
                 .map_err(|_| (name, "Failed to bind to specified addresses.".to_string()))?,
             "loglevel" => crate::logging::set_level(cx.srv.cfg.loglevel.name()),
             "hz" => cx.srv.hz = cx.srv.cfg.hz,
+            "min-replicas-to-write" | "min-replicas-max-lag" => {
+                crate::replication::master::refresh_good_replicas(cx.srv)
+            }
             "oom-score-adj" | "oom-score-adj-values" if !cx.srv.apply_oom_score() => {
                 return Err((
                     name,

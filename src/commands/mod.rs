@@ -189,7 +189,20 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         return;
     }
     srv.repl.replica.executing_master = from_master;
+    // A writable replica's own writes: their TTLs are ours to enforce.
+    let local_write =
+        !from_master && cflags & spec::CMD_WRITE != 0 && srv.repl.replica.is_replica();
+    if local_write {
+        srv.dbs
+            .iter_mut()
+            .for_each(|d| d.track_local_expires = true);
+    }
     call(srv, c, id, start);
+    if local_write {
+        srv.dbs
+            .iter_mut()
+            .for_each(|d| d.track_local_expires = false);
+    }
     srv.repl.replica.executing_master = false;
     if crate::blocking::has_ready_keys(srv) {
         crate::blocking::handle_ready_keys(srv);
@@ -311,6 +324,9 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     }
     let mark = c.out.len();
     let repl_off = srv.repl.master_repl_offset;
+    if srv.commands.get(id).flags & spec::CMD_TOUCHES_ARBITRARY_KEYS != 0 {
+        srv.prop.arbitrary_keys = true;
+    }
     let prop = crate::persistence::propagate::begin_call(srv);
     let res = {
         let mut cx = Ctx { srv, c, cmd: id };

@@ -29,6 +29,10 @@ pub struct Db {
     /// Keys with blocked clients that got a value since the last command
     /// (without repeats; served by blocking::handle_ready_keys).
     pub ready: Vec<Key>,
+    /// On a writable replica: record keys given a TTL by our own clients
+    /// (rememberSlaveKeyWithExpire), which only we can expire.
+    pub track_local_expires: bool,
+    pub local_expires: std::collections::HashSet<Vec<u8>>,
 }
 
 impl Db {
@@ -41,6 +45,8 @@ impl Db {
             expires_cursor: 0,
             blocking_keys: Dict::new(),
             ready: Vec::new(),
+            track_local_expires: false,
+            local_expires: Default::default(),
         }
     }
 
@@ -95,6 +101,9 @@ impl Db {
 
     /// Set the absolute expire time of an existing key.
     pub fn set_expire(&mut self, key: &[u8], when_ms: i64) {
+        if self.track_local_expires {
+            self.local_expires.insert(key.to_vec());
+        }
         if let Some(v) = self.expires.get_mut(key) {
             *v = when_ms;
         } else {

@@ -330,14 +330,17 @@ pub fn load_data_from_disk(srv: &mut Server) {
 
 fn load_rdb_at_startup(srv: &mut Server) {
     let start = std::time::Instant::now();
+    let master = srv.cfg.replicaof.is_none();
     match rdb_load_with(srv, false, true) {
         Ok(stats) => {
             info!(
                 "DB loaded from disk: {:.3} seconds",
                 start.elapsed().as_secs_f64()
             );
-            // A replica restarting may continue its master's history.
-            if let Some(id) = stats.repl_id {
+            if master {
+                crate::replication::master::restore_after_restart(srv, &stats);
+            } else if let Some(id) = stats.repl_id {
+                // A replica restarting may continue its master's history.
                 srv.repl.rdb_info = Some((id, stats.repl_offset, stats.repl_stream_db));
             }
         }

@@ -49,6 +49,10 @@ pub struct PropState {
     force: bool,
     /// Nesting of call() (EXEC, scripts): only the outermost flushes.
     depth: u32,
+    /// The top-level command may touch arbitrary keys (SCAN, RANDOMKEY):
+    /// the DELs of keys it found expired go out unwrapped, as active
+    /// expiry's do (propagatePendingCommands).
+    pub arbitrary_keys: bool,
 }
 
 /// What `begin_call` saved, for `end_call` to restore (call() is re-entrant).
@@ -108,7 +112,8 @@ pub fn end_call(srv: &mut Server, mark: CallMark, db: usize, argv: &[Bytes]) {
         srv.prop.ops.push(PropOp { db, argv });
     }
     if srv.prop.depth == 0 {
-        propagate_pending(srv, true);
+        let multi = !std::mem::take(&mut srv.prop.arbitrary_keys);
+        propagate_pending(srv, multi);
     }
 }
 

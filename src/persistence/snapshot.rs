@@ -44,6 +44,8 @@ pub struct LoadStats {
     pub repl_stream_db: usize,
     pub repl_id: Option<String>,
     pub repl_offset: i64,
+    /// Keys dropped because they had expired, in file order.
+    pub expired: Vec<(usize, Vec<u8>)>,
 }
 
 /// The version in "REDISdddd", read as C's atoi would.
@@ -214,6 +216,9 @@ fn read_rdb_from(
         };
         if ctx.expire_on_load && e.is_some_and(|ms| ms < ctx.now_ms) {
             stats.keys_expired += 1;
+            // A master restarting tells its future replicas (DEL in the
+            // backlog); the start-up loader feeds these.
+            stats.expired.push((db, key.to_vec()));
             continue;
         }
         let obj = Obj {

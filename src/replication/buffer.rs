@@ -68,6 +68,15 @@ impl ReplBuffer {
         self.mem
     }
 
+    /// Shift every offset by `delta` (a master restarting continues the
+    /// offsets its RDB file recorded).
+    pub fn rebase(&mut self, delta: i64) {
+        for b in self.blocks.iter_mut() {
+            b.start += delta;
+        }
+        self.end += delta;
+    }
+
     /// Restart the offsets (a new history after a full resync as replica):
     /// drops everything held.
     pub fn reset(&mut self, end: i64) {

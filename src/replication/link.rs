@@ -80,6 +80,8 @@ pub struct LinkParams {
     pub temp_file: PathBuf,
     /// repl-timeout in ms (handshake and transfer inactivity limit).
     pub timeout_ms: i64,
+    /// bind-source-addr: the local address the connection comes from.
+    pub source_addr: Option<String>,
 }
 
 /// Where the received RDB payload is (without framing or EOF mark).
@@ -204,7 +206,7 @@ impl MasterLink {
         now_ms: i64,
     ) -> io::Result<MasterLink> {
         info!("Connecting to MASTER {}:{}", p.host, p.port);
-        let mut stream = match connect_any(&p.host, p.port) {
+        let mut stream = match connect_any(&p.host, p.port, p.source_addr.as_deref()) {
             Ok(s) => s,
             Err(e) => {
                 warn!("Unable to connect to MASTER: {}", errno_text(&e));
@@ -861,15 +863,46 @@ impl Drop for MasterLink {
 
 /// Non-blocking connect to the first address of `host` that accepts the
 /// attempt (Redis tries each getaddrinfo result the same way).
-fn connect_any(host: &str, port: u16) -> io::Result<TcpStream> {
+fn connect_any(host: &str, port: u16, source: Option<&str>) -> io::Result<TcpStream> {
     let mut last = io::Error::new(io::ErrorKind::NotFound, "no address for the master host");
     for addr in (host, port).to_socket_addrs()? {
-        match TcpStream::connect(addr) {
+        match connect_from(addr, source) {
             Ok(stream) => return Ok(stream),
             Err(e) => last = e,
         }
     }
     Err(last)
+}
+
+/// A non-blocking connect, bound first to `source` (bind-source-addr) when
+/// given, which std and mio cannot do.
+fn connect_from(addr: std::net::SocketAddr, source: Option<&str>) -> io::Result<TcpStream> {
+    use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, SockaddrStorage};
+    use std::os::fd::AsRawFd;
+    let Some(src) = source else {
+        return TcpStream::connect(addr);
+    };
+    let ip: std::net::IpAddr = src
+        .parse()
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "bad bind-source-addr"))?;
+    let family = if addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    let fd = socket::socket(
+        family,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    let local = std::net::SocketAddr::new(ip, 0);
+    socket::bind(fd.as_raw_fd(), &SockaddrStorage::from(local))?;
+    match socket::connect(fd.as_raw_fd(), &SockaddrStorage::from(addr)) {
+        Ok(()) | Err(nix::errno::Errno::EINPROGRESS) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(TcpStream::from_std(std::net::TcpStream::from(fd)))
 }
 
 /// Log (only) an error reply to an optional REPLCONF.
@@ -996,6 +1029,7 @@ mod tests {
             load_to_memory: false,
             temp_file: temp_path(),
             timeout_ms: 5000,
+            source_addr: None,
         }
     }
 

@@ -80,6 +80,36 @@ pub fn create_backlog(srv: &mut Server) {
     srv.repl.backlog = Some(ReplBuffer::new(end));
 }
 
+/// A master restarted from an RDB file that recorded its replication ID
+/// and offset: replicas of that history may continue (the old ID becomes
+/// the secondary one) once the keys found expired while loading went out
+/// as DELs (loadDataFromDisk with RDBFLAGS_FEED_REPL).
+pub fn restore_after_restart(srv: &mut Server, stats: &crate::persistence::snapshot::LoadStats) {
+    let Some(id) = stats.repl_id.clone() else {
+        return;
+    };
+    if stats.repl_offset < 0 {
+        return;
+    }
+    create_backlog(srv);
+    let cmd: &'static [u8] = if srv.cfg.lazyfree_lazy_expire {
+        b"UNLINK"
+    } else {
+        b"DEL"
+    };
+    for (db, key) in &stats.expired {
+        let argv = [Bytes::from_static(cmd), Bytes::copy_from_slice(key)];
+        feed(srv, *db, &argv);
+    }
+    srv.repl.replid2 = id;
+    srv.repl.second_replid_offset = stats.repl_offset + 1;
+    srv.repl.master_repl_offset += stats.repl_offset;
+    if let Some(b) = srv.repl.backlog.as_mut() {
+        b.rebase(stats.repl_offset);
+    }
+    srv.repl.no_replicas_since = crate::logging::now_ms() / 1000;
+}
+
 /// Whether commands must be fed to the replication stream.
 #[inline]
 pub fn feeding(srv: &Server) -> bool {

@@ -93,6 +93,8 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     if let Some(s) = srv.repl.replica.master_slot {
         srv.free_client(s);
     }
+    // Clients blocked while we were a master.
+    crate::blocking::disconnect_all_blocked(srv);
     srv.repl.replica.master = Some((host.clone(), port));
     srv.cfg.replicaof = Some((host, port));
     crate::logging::set_role(b'S');
@@ -148,6 +150,8 @@ pub fn unset_master(srv: &mut Server) {
     }
     srv.repl.replica.cached = None;
     cancel_link(srv);
+    // As a master, active expiry covers every key again.
+    srv.dbs.iter_mut().for_each(|d| d.local_expires.clear());
     srv.repl.shift_id();
     disconnect_replicas(srv);
     srv.repl.replica.state = LinkState::None;
@@ -205,6 +209,7 @@ fn connect(srv: &mut Server) {
         load_to_memory: use_memory_load(srv),
         temp_file: format!("temp-{}.{}.rdb", srv.unixtime, std::process::id()).into(),
         timeout_ms: srv.cfg.repl_timeout as i64 * 1000,
+        source_addr: srv.cfg.bind_source_addr.clone(),
     };
     let now = crate::logging::now_ms();
     match MasterLink::start(p, srv.poll.registry(), mio::Token(MASTER_LINK_TOKEN), now) {
@@ -285,6 +290,7 @@ fn finish_full_sync(srv: &mut Server, payload: Payload) {
     crate::persistence::fork::kill_child(srv);
     for db in srv.dbs.iter_mut() {
         drop(db.take_all());
+        db.local_expires.clear();
     }
     info!("MASTER <-> REPLICA sync: Loading DB in memory");
     let loaded = match &payload {
@@ -459,6 +465,35 @@ pub fn after_master_command(srv: &mut Server, c: &mut Client, bytes: usize, out_
 pub fn skip_master_command(argv: &[Bytes]) -> bool {
     argv.first()
         .is_some_and(|a| a.eq_ignore_ascii_case(b"multi") || a.eq_ignore_ascii_case(b"exec"))
+}
+
+/// expireSlaveKeys: expire the keys our own clients gave a TTL (on a
+/// writable replica); keys that lost their TTL are forgotten. Run from
+/// the databases cron.
+pub fn expire_local_keys(srv: &mut Server) {
+    let now = crate::logging::now_ms();
+    for db in 0..srv.dbs.len() {
+        if srv.dbs[db].local_expires.is_empty() {
+            continue;
+        }
+        let keys: Vec<Vec<u8>> = srv.dbs[db].local_expires.iter().cloned().collect();
+        for k in keys {
+            match srv.dbs[db].expire_at_ms(&k) {
+                Some(when) if when <= now => {
+                    srv.dbs[db].delete(&k);
+                    srv.stats.expired_keys += 1;
+                    let lazy = srv.cfg.lazyfree_lazy_expire;
+                    crate::persistence::propagate::propagate_deletion(srv, db, &k, lazy);
+                    srv.dbs[db].local_expires.remove(&k);
+                }
+                Some(_) => {}
+                None => {
+                    srv.dbs[db].local_expires.remove(&k);
+                }
+            }
+        }
+    }
+    crate::persistence::propagate::propagate_pending(srv, false);
 }
 
 /// The replica half of replicationCron, once a second.
