@@ -15,7 +15,49 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("slaveof", replicaof),
     ("role", role),
     ("wait", wait),
+    ("failover", failover),
 ];
+
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms].
+fn failover(cx: &mut Ctx) -> CmdResult {
+    use crate::replication::failover;
+    if cx.srv.cfg.cluster_enabled {
+        return Err(CmdError::msg(
+            "ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.",
+        ));
+    }
+    if cx.argc() == 2 && cx.arg_is(1, "abort") {
+        if cx.srv.repl.failover.state == failover::FailoverState::None {
+            return Err(CmdError::msg("ERR No failover in progress."));
+        }
+        failover::abort(cx.srv, "Failover manually aborted");
+        cx.reply().ok();
+        return Ok(());
+    }
+    let (mut timeout, mut force, mut target) = (0i64, false, None);
+    let mut j = 1;
+    while j < cx.argc() {
+        if cx.arg_is(j, "timeout") && j + 1 < cx.argc() && timeout == 0 {
+            timeout = cx.arg_i64(j + 1)?;
+            if timeout <= 0 {
+                return Err(CmdError::msg("ERR FAILOVER timeout must be greater than 0"));
+            }
+            j += 2;
+        } else if cx.arg_is(j, "to") && j + 2 < cx.argc() && target.is_none() {
+            let port = cx.arg_i64(j + 2)?;
+            target = Some((String::from_utf8_lossy(cx.arg(j + 1)).into_owned(), port));
+            j += 3;
+        } else if cx.arg_is(j, "force") && !force {
+            force = true;
+            j += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    failover::start(cx.srv, target, timeout, force).map_err(CmdError::owned)?;
+    cx.reply().ok();
+    Ok(())
+}
 
 fn sync(cx: &mut Ctx) -> CmdResult {
     master::sync_command(cx.srv, cx.c, false).map_err(CmdError::owned)
@@ -104,6 +146,11 @@ fn conn<'a>(cx: &'a mut Ctx) -> &'a mut ReplicaConn {
 fn replicaof(cx: &mut Ctx) -> CmdResult {
     if cx.srv.cfg.cluster_enabled {
         return Err(CmdError::msg("ERR REPLICAOF not allowed in cluster mode."));
+    }
+    if cx.srv.repl.failover.state != crate::replication::failover::FailoverState::None {
+        return Err(CmdError::msg(
+            "ERR REPLICAOF not allowed while failing over.",
+        ));
     }
     let mut who = String::new();
     if cx.arg_is(1, "no") && cx.arg_is(2, "one") {

@@ -48,7 +48,9 @@ pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     }
     // A replica never deletes on its own: its master's DEL does. The key
     // reads as gone, except to the master's own commands.
-    if srv.repl.replica.is_replica() {
+    // (A writable replica's own write commands do delete it, as Redis'
+    // lookupKeyWrite forces: the command then works on a fresh key.)
+    if srv.repl.replica.is_replica() && !srv.dbs[db].track_local_expires {
         return !srv.repl.replica.executing_master;
     }
     // While clients are paused nothing may change the dataset: the key is

@@ -82,6 +82,9 @@ pub struct LinkParams {
     pub timeout_ms: i64,
     /// bind-source-addr: the local address the connection comes from.
     pub source_addr: Option<String>,
+    /// A coordinated failover: PSYNC carries FAILOVER, asking the master
+    /// to hand its role over to us.
+    pub failover: bool,
 }
 
 /// Where the received RDB payload is (without framing or EOF mark).
@@ -483,16 +486,21 @@ impl MasterLink {
     }
 
     fn queue_psync(&mut self) {
-        match self.p.psync_from.clone() {
+        let (replid, next) = match self.p.psync_from.clone() {
             Some((replid, offset)) => {
                 let next = offset.saturating_add(1).to_string();
                 info!("Trying a partial resynchronization (request {replid}:{next}).");
-                self.queue(&[b"PSYNC", replid.as_bytes(), next.as_bytes()]);
+                (replid, next)
             }
             None => {
                 info!("Partial resynchronization not possible (no cached master)");
-                self.queue(&[b"PSYNC", b"?", b"-1"]);
+                ("?".to_string(), "-1".to_string())
             }
+        };
+        if self.p.failover {
+            self.queue(&[b"PSYNC", replid.as_bytes(), next.as_bytes(), b"FAILOVER"]);
+        } else {
+            self.queue(&[b"PSYNC", replid.as_bytes(), next.as_bytes()]);
         }
     }
 
@@ -1030,6 +1038,7 @@ mod tests {
             temp_file: temp_path(),
             timeout_ms: 5000,
             source_addr: None,
+            failover: false,
         }
     }
 

@@ -150,6 +150,24 @@ pub fn sync_command(srv: &mut Server, c: &mut Client, psync: bool) -> Result<(),
     if c.flags & flags::REPLICA != 0 {
         return Ok(()); // already a replica: ignore, as Redis does
     }
+    // PSYNC <id> <offset> FAILOVER: our master hands its role to us.
+    if psync && c.argv.len() > 3 && c.argv[3].eq_ignore_ascii_case(b"failover") {
+        let id = String::from_utf8_lossy(&c.argv[1]).into_owned();
+        warn!("Failover request received for replid {id}.");
+        if !srv.repl.replica.is_replica() {
+            return Err("ERR PSYNC FAILOVER can't be sent to a master.".into());
+        }
+        if id != srv.repl.replid {
+            return Err("ERR PSYNC FAILOVER replid must match my replid.".into());
+        }
+        super::replica::unset_master(srv);
+        let mut who = String::new();
+        c.info_string(srv.unixtime, &mut who);
+        info!("MASTER MODE enabled (failover request from '{who}')");
+    }
+    if srv.repl.failover.state != super::failover::FailoverState::None {
+        return Err("NOMASTERLINK Can't SYNC while failing over".into());
+    }
     if srv.repl.replica.is_replica() && !srv.repl.replica.is_connected() {
         return Err("NOMASTERLINK Can't SYNC while not connected with my master".into());
     }
@@ -839,7 +857,10 @@ pub fn before_sleep(srv: &mut Server) {
     if srv.repl.first_waiting_ms != 0 {
         start_pending_fork(srv);
     }
-    if srv.repl.get_ack {
+    // No GETACK while clients are paused: it would move the offset a
+    // failover is waiting for replicas to reach.
+    let paused = srv.pause_until_ms != 0 && srv.is_paused();
+    if srv.repl.get_ack && !paused {
         srv.repl.get_ack = false;
         if !srv.repl.replicas.is_empty() {
             let argv = [

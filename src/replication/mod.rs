@@ -14,6 +14,7 @@
 //! client with `Client::repl` set.
 
 pub mod buffer;
+pub mod failover;
 pub mod link;
 pub mod master;
 pub mod replica;
@@ -152,6 +153,8 @@ pub struct Repl {
     /// Replication ID, offset and stream db recorded in the RDB file
     /// loaded at start-up.
     pub rdb_info: Option<(String, i64, usize)>,
+    /// A FAILOVER in progress.
+    pub failover: failover::Failover,
 }
 
 impl Repl {
@@ -174,6 +177,7 @@ impl Repl {
             replica: replica::ReplicaSide::default(),
             cron_loops: 0,
             rdb_info: None,
+            failover: Default::default(),
         }
     }
 
@@ -221,6 +225,7 @@ pub fn before_sleep(srv: &mut crate::server::Server) {
     {
         master::before_sleep(srv);
     }
+    failover::update(srv);
 }
 
 /// replicationCron: once a second.

@@ -209,6 +209,7 @@ fn connect(srv: &mut Server) {
         load_to_memory: use_memory_load(srv),
         temp_file: format!("temp-{}.{}.rdb", srv.unixtime, std::process::id()).into(),
         timeout_ms: srv.cfg.repl_timeout as i64 * 1000,
+        failover: srv.repl.failover.state == super::failover::FailoverState::InProgress,
         source_addr: srv.cfg.bind_source_addr.clone(),
     };
     let now = crate::logging::now_ms();
@@ -246,6 +247,7 @@ pub fn on_link_event(srv: &mut Server) {
             Step::Wait => return,
             Step::FullResync { replid, offset } => {
                 srv.repl.replica.full_sync = Some((replid, offset));
+                super::failover::psync_answered(srv, true);
             }
             Step::TransferDone(payload) => {
                 finish_full_sync(srv, payload);
@@ -253,11 +255,13 @@ pub fn on_link_event(srv: &mut Server) {
             }
             Step::Continue { new_replid } => {
                 continue_partial(srv, new_replid);
+                super::failover::psync_answered(srv, true);
                 return;
             }
             Step::Failed => {
                 cancel_link(srv);
                 srv.repl.replica.state = LinkState::Connect;
+                super::failover::psync_answered(srv, false);
                 return;
             }
         }
@@ -628,7 +632,8 @@ pub fn info_section(srv: &Server, o: &mut String) {
     };
     let _ = write!(
         o,
-        "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{active}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{first}\r\nrepl_backlog_histlen:{histlen}\r\n",
+        "master_failover_state:{}\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{active}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{first}\r\nrepl_backlog_histlen:{histlen}\r\n",
+        r.failover.state.info_name(),
         r.replid,
         r.replid2,
         r.master_repl_offset,
