@@ -45,6 +45,9 @@ pub enum BlockOp {
     ZPop { max: bool, count: Option<usize> },
     /// WAIT: until `replicas` replicas acknowledged `offset` (no keys).
     Wait { offset: i64, replicas: usize },
+    /// SHUTDOWN waiting for replicas: the process exits, or the attempt
+    /// fails and the client gets an error.
+    Shutdown,
 }
 
 impl BlockOp {
@@ -53,7 +56,7 @@ impl BlockOp {
         match self {
             BlockOp::ListPop { .. } | BlockOp::ListMove { .. } => matches!(v, Value::List(_)),
             BlockOp::ZPop { .. } => matches!(v, Value::ZSet(_)),
-            BlockOp::Wait { .. } => false,
+            BlockOp::Wait { .. } | BlockOp::Shutdown => false,
         }
     }
 }
@@ -286,6 +289,28 @@ pub fn disconnect_all_blocked(srv: &mut Server) {
         }
         srv.clients[slot] = Some(c);
         if blocked {
+            srv.queue_write(slot);
+        }
+    }
+}
+
+/// The clients blocked in SHUTDOWN get `err` (replyToClientsBlockedOnShutdown).
+pub fn fail_shutdown_waiters(srv: &mut Server, err: &str) {
+    let slots: Vec<usize> = srv.client_slots().collect();
+    for slot in slots {
+        let Some(Some(mut c)) = srv.clients.get_mut(slot).map(Option::take) else {
+            continue;
+        };
+        let cmd = match c.blocked.as_ref() {
+            Some(b) if matches!(b.op, BlockOp::Shutdown) => Some(b.cmd),
+            _ => None,
+        };
+        if let Some(cmd) = cmd {
+            crate::commands::add_error_reply(srv, &mut c, err);
+            finish(srv, &mut c, cmd, crate::server::mono_ns(), true);
+        }
+        srv.clients[slot] = Some(c);
+        if cmd.is_some() {
             srv.queue_write(slot);
         }
     }

@@ -59,6 +59,10 @@ pub fn cron(srv: &mut Server) {
         );
         srv.shutdown_asap = true;
     }
+    // A shutdown waiting for replicas: go ahead once they caught up.
+    if crate::shutdown::cron_check(srv) {
+        std::process::exit(0);
+    }
     // Ends a CLIENT PAUSE whose time is up and wakes the postponed clients.
     srv.is_paused();
     if every(srv, 100) {

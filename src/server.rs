@@ -118,6 +118,10 @@ pub struct Server {
     next_cron: Instant,
     pub lruclock: u32,
     pub shutdown_asap: bool,
+    /// A shutdown waiting for replicas to catch up ends by this Unix ms
+    /// (0: none), with these flags (isShutdownInitiated).
+    pub shutdown_mstime: i64,
+    pub shutdown_flags: crate::shutdown::ShutdownFlags,
     /// DEBUG SET-ACTIVE-EXPIRE 0 turns the active cycle off.
     pub active_expire_enabled: bool,
     /// DEBUG PAUSE-CRON 1 stops cron (tests use it to freeze expiry).
@@ -209,6 +213,8 @@ impl Server {
             next_cron: Instant::now(),
             lruclock: 0,
             shutdown_asap: false,
+            shutdown_mstime: 0,
+            shutdown_flags: Default::default(),
             active_expire_enabled: true,
             cron_paused: false,
             pause_until_ms: 0,

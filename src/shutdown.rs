@@ -49,9 +49,112 @@ pub struct ShutdownFlags {
     pub force: bool,
 }
 
-/// Get ready to exit: returns true when the process may exit now.
+/// Whether every replica acknowledged our whole stream (isReadyToShutdown).
+pub fn replicas_in_sync(srv: &Server) -> bool {
+    let off = srv.repl.master_repl_offset;
+    srv.repl
+        .replicas
+        .iter()
+        .filter_map(|&s| srv.clients.get(s)?.as_ref()?.repl.as_ref())
+        .all(|r| r.ack_off == off)
+}
+
+/// cancelShutdown: the attempt failed or was aborted; the clients waiting
+/// in SHUTDOWN get an error, writes resume.
+pub fn cancel_shutdown(srv: &mut Server) {
+    let waiting = srv.shutdown_mstime != 0;
+    srv.shutdown_asap = false;
+    srv.shutdown_mstime = 0;
+    srv.shutdown_flags = ShutdownFlags::default();
+    crate::blocking::fail_shutdown_waiters(srv, "ERR Errors trying to SHUTDOWN. Check logs.");
+    if waiting {
+        srv.unpause();
+    }
+}
+
+/// From cron: a shutdown waiting for replicas goes ahead once they caught
+/// up or the time is up. True when the process may exit now.
+pub fn cron_check(srv: &mut Server) -> bool {
+    if srv.shutdown_mstime == 0 {
+        return false;
+    }
+    if crate::logging::now_ms() >= srv.shutdown_mstime || replicas_in_sync(srv) {
+        let fl = srv.shutdown_flags;
+        return finish_shutdown(srv, fl);
+    }
+    false
+}
+
+/// Get ready to exit (prepareForShutdown): returns true when the process
+/// may exit now. With replicas behind (and no NOW), writes are paused and
+/// cron finishes the job once they caught up or `shutdown-timeout` passed.
 pub fn prepare_shutdown(srv: &mut Server, fl: ShutdownFlags) -> bool {
+    if srv.shutdown_mstime != 0 {
+        return false; // already waiting for the replicas
+    }
     warn!("User requested shutdown...");
+    if !fl.now && srv.cfg.shutdown_timeout != 0 && !replicas_in_sync(srv) {
+        srv.shutdown_mstime = crate::logging::now_ms() + srv.cfg.shutdown_timeout as i64 * 1000;
+        srv.shutdown_flags = fl;
+        let paused = srv.pause_until_ms != 0 && srv.is_paused();
+        if !paused {
+            crate::replication::master::send_getack(srv);
+        }
+        if srv.pause_until_ms == 0 {
+            srv.pause_write_only = true;
+        }
+        srv.pause_until_ms = i64::MAX;
+        info!("Waiting for replicas before shutting down.");
+        return false;
+    }
+    finish_shutdown(srv, fl)
+}
+
+/// finishShutdown: report lagging replicas, stop children, flush the AOF,
+/// save if asked to, and clean up. False (after cancel_shutdown) when an
+/// error keeps the server running.
+fn finish_shutdown(srv: &mut Server, fl: ShutdownFlags) -> bool {
+    let off = srv.repl.master_repl_offset;
+    let mut total = 0;
+    let mut lagging = 0;
+    let now = crate::logging::now_ms();
+    for &s in &srv.repl.replicas {
+        let Some(Some(c)) = srv.clients.get(s) else {
+            continue;
+        };
+        let Some(r) = c.repl.as_ref() else {
+            continue;
+        };
+        total += 1;
+        if r.ack_off != off {
+            lagging += 1;
+            let lag = if r.state == crate::replication::ReplicaState::Online {
+                (now - r.ack_time_ms) / 1000
+            } else {
+                0
+            };
+            warn!(
+                "Lagging replica {} reported offset {} behind master, lag={lag}, state={}.",
+                crate::replication::master::replica_name(c),
+                off - r.ack_off,
+                r.state.info_name()
+            );
+        }
+    }
+    if total > 0 {
+        info!(
+            "{} of {total} replicas are in sync when shutting down.",
+            total - lagging
+        );
+    }
+    if !finish_shutdown_body(srv, fl) {
+        cancel_shutdown(srv);
+        return false;
+    }
+    true
+}
+
+fn finish_shutdown_body(srv: &mut Server, fl: ShutdownFlags) -> bool {
     if srv.rdb_child.is_some() {
         warn!("There is a child saving an .rdb. Killing it!");
         crate::persistence::fork::kill_child(srv);
@@ -60,7 +163,6 @@ pub fn prepare_shutdown(srv: &mut Server, fl: ShutdownFlags) -> bool {
     // and the shutdown is not forced), the buffer flushed and fsynced.
     if !crate::persistence::aof::prepare_shutdown(srv, fl.force) {
         warn!("Errors trying to shut down the server. Check the logs for more information.");
-        srv.shutdown_asap = false;
         return false;
     }
     // The final snapshot: asked for explicitly, or implied by configured
@@ -94,13 +196,13 @@ pub fn prepare_shutdown(srv: &mut Server, fl: ShutdownFlags) -> bool {
                 warn!(
                     "Errors trying to shut down the server. Check the logs for more information."
                 );
-                // cancelShutdown: a signal-initiated attempt is not retried.
-                srv.shutdown_asap = false;
                 return false;
             }
         }
     }
-    // Flush what we can to clients still connected, as Redis does.
+    // Flush what we can to clients and replicas still connected, as Redis
+    // does (flushSlavesOutputBuffers).
+    crate::replication::master::flush_all(srv);
     srv.handle_pending_writes();
     if srv.pidfile_written {
         info!("Removing the pid file.");

@@ -293,8 +293,8 @@ fn effect_of(srv: &Server, db: usize, key: &[u8], op: &BlockOp) -> Option<Vec<By
             }
             v
         }
-        // WAIT is never served by a key.
-        BlockOp::Wait { .. } => return None,
+        // WAIT and SHUTDOWN are never served by a key.
+        BlockOp::Wait { .. } | BlockOp::Shutdown => return None,
     })
 }
 
@@ -329,6 +329,6 @@ fn run_op(srv: &mut Server, c: &mut Client, db: usize, key: &[u8], op: &BlockOp)
                 super::add_error_reply(srv, c, &e.text());
             }
         }
-        BlockOp::Wait { .. } => {}
+        BlockOp::Wait { .. } | BlockOp::Shutdown => {}
     }
 }

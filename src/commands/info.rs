@@ -93,7 +93,8 @@ pub fn gen_info(srv: &mut Server, sections: &[String], _caller: u64) -> String {
         let _ = write!(
             o,
             "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-            srv.num_clients,
+            // Replicas are not counted as clients (Redis subtracts them).
+            srv.num_clients - srv.repl.replicas.len(),
             srv.cfg.maxclients,
             srv.clients.iter().flatten().map(|c| c.qbuf_peak).max().unwrap_or(0),
             srv.postponed_count() + srv.blocked_clients,
@@ -282,7 +283,7 @@ fn server_section(srv: &Server, o: &mut String) {
         .unwrap_or_default();
     let _ = write!(
         o,
-        "# Server\r\nredis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:{}\r\nredis_mode:{}\r\nos:{}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\n",
+        "# Server\r\nredis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:{}\r\nredis_mode:{}\r\nos:{}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\n{}",
         crate::REDIS_VERSION,
         crate::BUILD_ID,
         if srv.cfg.cluster_enabled { "cluster" } else { "standalone" },
@@ -298,6 +299,14 @@ fn server_section(srv: &Server, o: &mut String) {
         srv.lruclock,
         srv.executable,
         srv.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        if srv.shutdown_mstime != 0 {
+            format!(
+                "shutdown_in_milliseconds:{}\r\n",
+                srv.shutdown_mstime - crate::logging::now_ms()
+            )
+        } else {
+            String::new()
+        },
     );
 }
 

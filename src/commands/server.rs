@@ -54,18 +54,34 @@ pub fn shutdown(cx: &mut Ctx) -> CmdResult {
     }
     if abort {
         // A signal scheduled a shutdown that cron has not run yet (or has
-        // only flagged): cancel it (abortShutdown).
+        // only flagged), or one waits for replicas: cancel it (abortShutdown).
         let pending = crate::shutdown::take_signal().is_some();
-        if !pending && !cx.srv.shutdown_asap {
+        if !pending && !cx.srv.shutdown_asap && cx.srv.shutdown_mstime == 0 {
             return Err(CmdError::msg("ERR No shutdown in progress."));
         }
-        cx.srv.shutdown_asap = false;
-        log::info!("Shutdown manually aborted.");
+        log::warn!("Shutdown manually aborted.");
+        crate::shutdown::cancel_shutdown(cx.srv);
         cx.reply().ok();
         return Ok(());
     }
+    // A client that may not block does not wait for the replicas.
+    if cx.c.flags & crate::net::client::flags::DENY_BLOCKING != 0 {
+        fl.now = true;
+    }
     if prepare_shutdown(cx.srv, fl) {
         std::process::exit(0);
+    }
+    if cx.srv.shutdown_mstime != 0 {
+        // Waiting for the replicas: the answer is the exit, or an error.
+        let b = crate::blocking::Blocked {
+            db: cx.c.db,
+            keys: Vec::new(),
+            deadline_ms: 0,
+            op: crate::blocking::BlockOp::Shutdown,
+            cmd: cx.cmd,
+        };
+        crate::blocking::block(cx.srv, cx.c, b);
+        return Ok(());
     }
     Err(CmdError::msg("ERR Errors trying to SHUTDOWN. Check logs."))
 }

@@ -862,15 +862,7 @@ pub fn before_sleep(srv: &mut Server) {
     let paused = srv.pause_until_ms != 0 && srv.is_paused();
     if srv.repl.get_ack && !paused {
         srv.repl.get_ack = false;
-        if !srv.repl.replicas.is_empty() {
-            let argv = [
-                Bytes::from_static(b"REPLCONF"),
-                Bytes::from_static(b"GETACK"),
-                Bytes::from_static(b"*"),
-            ];
-            let db = srv.repl.seldb.max(0) as usize;
-            feed(srv, db, &argv);
-        }
+        send_getack(srv);
     }
     if srv.repl.pending_flush {
         srv.repl.pending_flush = false;
@@ -895,6 +887,27 @@ pub fn before_sleep(srv: &mut Server) {
     }
     if !srv.repl.waiting.is_empty() {
         serve_waiting(srv);
+    }
+}
+
+/// REPLCONF GETACK * into the stream: every replica answers with an ACK.
+pub fn send_getack(srv: &mut Server) {
+    if srv.repl.replicas.is_empty() {
+        return;
+    }
+    let argv = [
+        Bytes::from_static(b"REPLCONF"),
+        Bytes::from_static(b"GETACK"),
+        Bytes::from_static(b"*"),
+    ];
+    let db = srv.repl.seldb.max(0) as usize;
+    feed(srv, db, &argv);
+}
+
+/// Best-effort write of everything pending to every replica (before exit).
+pub fn flush_all(srv: &mut Server) {
+    for s in srv.repl.replicas.clone() {
+        write_replica(srv, s);
     }
 }
 
