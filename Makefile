@@ -10,6 +10,10 @@
 #                   BGSAVE, fork, restart load and latency during BGSAVE,
 #                   ferrodis vs redis-server on 5M keys (minutes; not part
 #                   of `make bench`)
+#   make bench-replication
+#                   master SET throughput with 0/1/2 replicas and full sync
+#                   time (disk, diskless) of 2M keys, ferrodis vs
+#                   redis-server (minutes; not part of `make bench`)
 #   make install    copy the binary to $(PREFIX)/bin (DESTDIR honoured)
 #   make clean      remove build output (target/, including suite logs)
 
@@ -17,7 +21,7 @@ CARGO  ?= cargo
 PREFIX ?= /usr/local
 BIN    := target/release/ferrodis-server
 
-.PHONY: bench-callgrind bench-persistence all run test check bench install clean
+.PHONY: bench-callgrind bench-persistence bench-replication all run test check bench install clean
 
 all:
 	$(CARGO) build --release
@@ -43,6 +47,10 @@ bench:
 # compare.sh does. Scale with BENCH_PERSIST_KEYS and BENCH_ROUNDS.
 bench-persistence:
 	./bench/persistence.sh
+
+# Same conventions; scale with BENCH_N, BENCH_SYNC_KEYS and BENCH_ROUNDS.
+bench-replication:
+	./bench/replication.sh
 
 # Instructions per request under callgrind (noise-free, slow).
 bench-callgrind:

@@ -355,7 +355,7 @@ impl Server {
         for ev in events.iter() {
             let t = ev.token().0;
             if t == RDB_PIPE_TOKEN {
-                crate::replication::master::relay_pipe(self);
+                crate::replication::transfer::relay_pipe(self);
                 continue;
             }
             if t == MASTER_LINK_TOKEN {
@@ -485,7 +485,7 @@ impl Server {
             return;
         };
         if c.flags & flags::REPLICA != 0 {
-            crate::replication::master::write_replica(self, slot);
+            crate::replication::transfer::write_replica(self, slot);
             return;
         }
         let before = c.pending_output();

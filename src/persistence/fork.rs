@@ -115,7 +115,7 @@ pub fn bgsave_to_pipe(srv: &mut Server, pipe: OwnedFd) -> bool {
 /// The child's work for a diskless sync: the framed snapshot into the pipe.
 fn save_to_pipe(srv: &Server, pipe: OwnedFd, on_key: &mut dyn FnMut(u64)) -> bool {
     let out = std::io::BufWriter::with_capacity(64 * 1024, std::fs::File::from(pipe));
-    crate::replication::master::write_eof_marked(out, |w| {
+    crate::replication::transfer::write_eof_marked(out, |w| {
         super::write_snapshot(srv, &mut *w, on_key).map(|_| ())
     })
     .is_ok()
@@ -204,7 +204,7 @@ pub fn check_child_done(srv: &mut Server) {
     };
     let (pid, start, socket) = (ch.pid, ch.start, ch.socket);
     // A diskless child may exit before we relayed its last bytes.
-    if socket && !crate::replication::master::pipe_drained(srv) {
+    if socket && !crate::replication::transfer::pipe_drained(srv) {
         return;
     }
     let status = match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
@@ -239,7 +239,7 @@ pub fn check_child_done(srv: &mut Server) {
                 false
             }
         };
-        crate::replication::master::bgsave_done(srv, ok, true);
+        crate::replication::transfer::bgsave_done(srv, ok, true);
         return;
     }
     let ok = matches!(status, WaitStatus::Exited(_, 0));
@@ -264,7 +264,7 @@ pub fn check_child_done(srv: &mut Server) {
         }
         _ => {}
     }
-    crate::replication::master::bgsave_done(srv, ok, false);
+    crate::replication::transfer::bgsave_done(srv, ok, false);
 }
 
 /// killRDBChild: stop a running save (FLUSHALL, SHUTDOWN) and reap it.
@@ -279,7 +279,7 @@ pub fn kill_child(srv: &mut Server) {
     let _ = waitpid(pid, None);
     let _ = std::fs::remove_file(temp_file(ch.pid));
     // Replicas waiting for this snapshot must start over.
-    crate::replication::master::bgsave_done(srv, false, ch.socket);
+    crate::replication::transfer::bgsave_done(srv, false, ch.socket);
 }
 
 /// Drains the child info pipe (receiveChildInfo).

@@ -18,6 +18,7 @@ pub mod failover;
 pub mod link;
 pub mod master;
 pub mod replica;
+pub mod transfer;
 
 use buffer::ReplBuffer;
 
@@ -142,7 +143,7 @@ pub struct Repl {
     /// Client slots blocked in WAIT.
     pub waiting: Vec<usize>,
     /// A diskless transfer in progress.
-    pub pipe: Option<master::DisklessPipe>,
+    pub pipe: Option<transfer::DisklessPipe>,
     /// Unix ms when a replica first waited for a BGSAVE to start (the
     /// diskless delay counts from it).
     pub first_waiting_ms: i64,
