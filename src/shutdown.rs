@@ -213,6 +213,10 @@ fn finish_shutdown_body(srv: &mut Server, fl: ShutdownFlags) -> bool {
             .unwrap_or_else(|| "/var/run/redis.pid".to_string());
         let _ = std::fs::remove_file(path);
     }
+    // Close the listeners before any client connection goes with the
+    // process (closeListeningSockets): whoever saw SHUTDOWN's connection
+    // close must find the port closed, not a listener about to vanish.
+    srv.listeners.clear();
     if let Some(path) = srv.cfg.unixsocket.as_deref().filter(|p| !p.is_empty()) {
         info!("Removing the unix socket file.");
         if let Err(e) = std::fs::remove_file(path) {
