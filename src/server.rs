@@ -798,7 +798,9 @@ impl Server {
             let parsed = c.parser.parse(&mut c.qbuf, &lim);
             let used = before - c.qbuf.len();
             c.qbuf_consumed += used;
-            c.master_pending += used;
+            if master {
+                c.master_pending += used;
+            }
             match parsed {
                 Ok(Parsed::Incomplete) => {
                     // Cron trims big buffers (resize_query_buffer); a batch
@@ -824,7 +826,6 @@ impl Server {
                         c.argv.clear();
                         continue;
                     }
-                    c.master_pending = 0;
                     commands::process_command(self, c);
                     if c.flags & flags::POSTPONED != 0 {
                         return; // argv is kept for when the pause ends

@@ -9,6 +9,23 @@ use std::os::unix::fs::PermissionsExt;
 use nix::sys::socket::{self, sockopt, AddressFamily, SockFlag, SockType, SockaddrStorage};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 
+/// A new non-blocking, close-on-exec TCP socket, for when std and mio
+/// cannot set it up themselves (listener options, a bound source address).
+pub fn tcp_socket(ipv4: bool) -> io::Result<std::os::fd::OwnedFd> {
+    let family = if ipv4 {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    socket::socket(
+        family,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(io::Error::from)
+}
+
 pub enum Listener {
     Tcp(TcpListener),
     Unix(UnixListener),
@@ -17,18 +34,7 @@ pub enum Listener {
 /// Bind one TCP address with SO_REUSEADDR and the given backlog. IPv6
 /// sockets are v6-only, as Redis makes them, so `* -::*` can coexist.
 fn bind_tcp(ip: IpAddr, port: u16, backlog: i32) -> io::Result<TcpListener> {
-    let family = if ip.is_ipv4() {
-        AddressFamily::Inet
-    } else {
-        AddressFamily::Inet6
-    };
-    let fd = socket::socket(
-        family,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .map_err(io::Error::from)?;
+    let fd = tcp_socket(ip.is_ipv4())?;
     socket::setsockopt(&fd, sockopt::ReuseAddr, &true).map_err(io::Error::from)?;
     if ip.is_ipv6() {
         socket::setsockopt(&fd, sockopt::Ipv6V6Only, &true).map_err(io::Error::from)?;

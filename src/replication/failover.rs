@@ -101,10 +101,7 @@ fn find_replica(srv: &Server, host: &str, port: i64) -> Option<ReplicaState> {
     srv.repl.replicas.iter().find_map(|&s| {
         let c = srv.clients.get(s)?.as_ref()?;
         let r = c.repl.as_ref()?;
-        let ip = r
-            .announced_ip
-            .clone()
-            .unwrap_or_else(|| super::master::peer_ip(&c.addr));
+        let ip = super::master::replica_ip(c);
         (ip.eq_ignore_ascii_case(host) && r.listening_port as i64 == port).then_some(r.state)
     })
 }
@@ -155,10 +152,7 @@ pub fn update(srv: &mut Server) {
     let caught_up = srv.repl.replicas.iter().find_map(|&s| {
         let c = srv.clients.get(s)?.as_ref()?;
         let r = c.repl.as_ref()?;
-        let ip = r
-            .announced_ip
-            .clone()
-            .unwrap_or_else(|| super::master::peer_ip(&c.addr));
+        let ip = super::master::replica_ip(c);
         let wanted = match &f.target {
             Some((h, p)) => ip.eq_ignore_ascii_case(h) && r.listening_port == *p,
             None => true,

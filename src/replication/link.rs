@@ -885,7 +885,7 @@ fn connect_any(host: &str, port: u16, source: Option<&str>) -> io::Result<TcpStr
 /// A non-blocking connect, bound first to `source` (bind-source-addr) when
 /// given, which std and mio cannot do.
 fn connect_from(addr: std::net::SocketAddr, source: Option<&str>) -> io::Result<TcpStream> {
-    use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, SockaddrStorage};
+    use nix::sys::socket::{self, SockaddrStorage};
     use std::os::fd::AsRawFd;
     let Some(src) = source else {
         return TcpStream::connect(addr);
@@ -893,17 +893,7 @@ fn connect_from(addr: std::net::SocketAddr, source: Option<&str>) -> io::Result<
     let ip: std::net::IpAddr = src
         .parse()
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "bad bind-source-addr"))?;
-    let family = if addr.is_ipv4() {
-        AddressFamily::Inet
-    } else {
-        AddressFamily::Inet6
-    };
-    let fd = socket::socket(
-        family,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    )?;
+    let fd = crate::net::listener::tcp_socket(addr.is_ipv4())?;
     let local = std::net::SocketAddr::new(ip, 0);
     socket::bind(fd.as_raw_fd(), &SockaddrStorage::from(local))?;
     match socket::connect(fd.as_raw_fd(), &SockaddrStorage::from(addr)) {

@@ -23,14 +23,19 @@ use super::{ReplicaConn, ReplicaState, CAPA_EOF, CAPA_PSYNC2};
 use crate::net::client::{flags, Client};
 use crate::server::{Server, CLIENT_TOKEN_BASE};
 
-/// The name a replica goes by in logs (replicationGetSlaveName).
-pub fn replica_name(c: &Client) -> String {
-    let r = c.repl.as_deref();
-    let ip = match r.and_then(|r| r.announced_ip.clone()) {
+/// The address a replica is known by: the one it announced
+/// (REPLCONF ip-address), else its connection's peer IP.
+pub fn replica_ip(c: &Client) -> String {
+    match c.repl.as_ref().and_then(|r| r.announced_ip.clone()) {
         Some(ip) => ip,
         None => peer_ip(&c.addr),
-    };
-    match r.map(|r| r.listening_port) {
+    }
+}
+
+/// The name a replica goes by in logs (replicationGetSlaveName).
+pub fn replica_name(c: &Client) -> String {
+    let ip = replica_ip(c);
+    match c.repl.as_deref().map(|r| r.listening_port) {
         Some(p) if p != 0 => {
             if ip.contains(':') {
                 format!("[{ip}]:{p}")
@@ -592,7 +597,7 @@ pub fn info_replicas(srv: &Server, o: &mut String) {
         let Some(r) = c.repl.as_ref() else {
             continue;
         };
-        let ip = r.announced_ip.clone().unwrap_or_else(|| peer_ip(&c.addr));
+        let ip = replica_ip(c);
         let _ = write!(
             o,
             "slave{n}:ip={ip},port={},state={},offset={},lag={}\r\n",
@@ -621,7 +626,7 @@ pub fn role_entries(srv: &Server) -> Vec<(String, u16, i64)> {
             if r.state != ReplicaState::Online {
                 return None;
             }
-            let ip = r.announced_ip.clone().unwrap_or_else(|| peer_ip(&c.addr));
+            let ip = replica_ip(c);
             Some((ip, r.listening_port, r.ack_off))
         })
         .collect()

@@ -57,8 +57,6 @@ pub struct ReplicaSide {
     pub executing_master: bool,
     /// The running master command must be answered (REPLCONF GETACK).
     pub force_reply: bool,
-    /// Our master's last interaction, for INFO while connected.
-    pub master_last_io: i64,
 }
 
 impl ReplicaSide {
@@ -460,7 +458,6 @@ pub fn after_master_command(srv: &mut Server, c: &mut Client, bytes: usize, out_
     crate::persistence::aof::cat_command(&mut raw, &args);
     super::master::feed_raw(srv, &raw);
     srv.repl.master_repl_offset = c.reploff;
-    srv.repl.replica.master_last_io = srv.unixtime;
 }
 
 /// Whether the master client's command is one we skip (MULTI/EXEC wrap

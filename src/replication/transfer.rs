@@ -233,8 +233,14 @@ pub fn pipe_drained(srv: &Server) -> bool {
     p.eof
 }
 
-/// Every diskless target is gone: stop the child (Redis kills it too).
+/// Every diskless target is gone: stop the child (Redis kills it too);
+/// kill_child reports the failed save, which drops the pipe.
 fn kill_pipe_child(srv: &mut Server) {
+    crate::persistence::fork::kill_child(srv);
+}
+
+/// Stop watching the relay pipe and close it.
+fn drop_pipe(srv: &mut Server) {
     if let Some(p) = srv.repl.pipe.take() {
         let raw = p.fd.as_raw_fd();
         let _ = srv
@@ -242,20 +248,13 @@ fn kill_pipe_child(srv: &mut Server) {
             .registry()
             .deregister(&mut mio::unix::SourceFd(&raw));
     }
-    crate::persistence::fork::kill_child(srv);
 }
 
 /// updateSlavesWaitingBgsave: the replication snapshot is done. Disk:
 /// send the file to every replica waiting for it. Diskless: they have it;
 /// they get the stream after their first ACK. A failed save drops them.
 pub fn bgsave_done(srv: &mut Server, ok: bool, socket: bool) {
-    if let Some(p) = srv.repl.pipe.take() {
-        let raw = p.fd.as_raw_fd();
-        let _ = srv
-            .poll
-            .registry()
-            .deregister(&mut mio::unix::SourceFd(&raw));
-    }
+    drop_pipe(srv);
     let slots: Vec<usize> = srv.repl.replicas.clone();
     for s in slots {
         let Some(Some(mut c)) = srv.clients.get_mut(s).map(Option::take) else {
