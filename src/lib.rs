@@ -26,13 +26,17 @@ pub mod errors;
 pub mod linux_tuning;
 pub mod logging;
 pub mod memory;
+pub mod multi;
 pub mod net;
+pub mod notify;
 pub mod persistence;
 pub mod proctitle;
+pub mod pubsub;
 pub mod replication;
 pub mod server;
 pub mod shutdown;
 pub mod stats;
+pub mod tracking;
 pub mod types;
 pub mod util;
 

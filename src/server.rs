@@ -145,6 +145,25 @@ pub struct Server {
     pub oom_score: crate::linux_tuning::OomScore,
     /// We created the pidfile, so shutdown removes it.
     pub pidfile_written: bool,
+    /// Pub/Sub subscription tables.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Slot of the client whose command is running (out of `clients`
+    /// meanwhile), or `usize::MAX`; its protocol, and what was published to
+    /// it during the command (see pubsub.rs).
+    pub exec_slot: usize,
+    pub exec_resp3: bool,
+    pub exec_out: Vec<u8>,
+    /// Client flags to set on the running client once its command returns
+    /// (a WATCHed key it touched itself marks it dirty).
+    pub exec_flags: u32,
+    /// Client id of the running client (tracking's NOLOOP), 0 if none.
+    pub exec_client_id: u64,
+    /// Transactions and WATCH (multi.rs).
+    pub multi: crate::multi::MultiState,
+    /// Client-side caching (tracking.rs).
+    pub tracking: crate::tracking::Tracking,
+    /// Slots of the clients in MONITOR mode.
+    pub monitors: Vec<usize>,
 }
 
 impl Server {
@@ -227,6 +246,15 @@ impl Server {
             used_memory_startup: 0,
             oom_score: Default::default(),
             pidfile_written: false,
+            pubsub: Default::default(),
+            exec_slot: usize::MAX,
+            exec_resp3: false,
+            exec_out: Vec::new(),
+            exec_flags: 0,
+            exec_client_id: 0,
+            multi: Default::default(),
+            tracking: Default::default(),
+            monitors: Vec::new(),
         })
     }
 
@@ -664,6 +692,11 @@ impl Server {
         if c.flags & flags::MASTER != 0 {
             crate::replication::replica::master_client_freed(self, &c);
         }
+        crate::pubsub::forget_client(self, &mut c);
+        crate::multi::discard(self, &mut c);
+        if c.flags & flags::MONITOR != 0 {
+            self.monitors.retain(|&s| s != slot);
+        }
         let _ = self.poll.registry().deregister(c.conn.source());
         debug!("Client closed connection id={} addr={}", c.id, c.addr);
         self.num_clients -= 1;
@@ -865,11 +898,17 @@ impl Server {
     /// Close a client whose pending replies passed `client-output-buffer-limit`
     /// (closeClientOnOutputBufferLimitReached): at once over the hard
     /// limit, or after staying over the soft limit for its seconds.
-    fn check_output_buffer_limits(&mut self, c: &mut Client) {
+    pub fn check_output_buffer_limits(&mut self, c: &mut Client) {
         if c.flags & flags::CLOSE_ASAP != 0 {
             return;
         }
-        let lim = self.cfg.client_output_buffer_limit[crate::config::CLIENT_TYPE_NORMAL];
+        // getClientType: a subscriber (other than our master) is a pubsub client.
+        let class = if c.flags & flags::MASTER == 0 && crate::pubsub::is_subscriber(c) {
+            crate::config::CLIENT_TYPE_PUBSUB
+        } else {
+            crate::config::CLIENT_TYPE_NORMAL
+        };
+        let lim = self.cfg.client_output_buffer_limit[class];
         let used = c.pending_output() as u64;
         let hard = lim.hard_limit_bytes > 0 && used >= lim.hard_limit_bytes;
         let mut soft = lim.soft_limit_bytes > 0 && used >= lim.soft_limit_bytes;
@@ -895,6 +934,16 @@ impl Server {
             c.out.clear();
             c.sent = 0;
         }
+    }
+
+    /// `check_output_buffer_limits` for a client in the table (one that
+    /// was just sent a Pub/Sub message or an invalidation).
+    pub fn check_output_limits_slot(&mut self, slot: usize) {
+        let Some(mut c) = self.clients.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        self.check_output_buffer_limits(&mut c);
+        self.clients[slot] = Some(c);
     }
 
     /// Whether a CLIENT PAUSE is in force now; ends an expired one (and

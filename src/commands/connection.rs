@@ -10,7 +10,19 @@ pub fn ping(cx: &mut Ctx) -> CmdResult {
     if cx.argc() > 2 {
         return Err(cx.wrong_arity());
     }
-    if cx.argc() == 2 {
+    // A RESP2 subscriber can only read pushes, so PING answers in the
+    // message shape: ["pong", msg].
+    if cx.c.resp == 2 && crate::pubsub::is_subscriber(cx.c) {
+        let msg = if cx.argc() == 2 {
+            cx.arg_bytes(1)
+        } else {
+            bytes::Bytes::new()
+        };
+        let mut r = cx.reply();
+        r.array_len(2);
+        r.bulk(b"pong");
+        r.bulk(&msg);
+    } else if cx.argc() == 2 {
         let msg = cx.arg_bytes(1);
         cx.reply().bulk(&msg);
     } else {
@@ -67,6 +79,9 @@ fn authenticate(cx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
 }
 
 pub fn auth(cx: &mut Ctx) -> CmdResult {
+    for i in 1..cx.argc() {
+        cx.redact(i);
+    }
     if cx.argc() > 3 {
         return Err(CmdError::Syntax);
     }
@@ -115,6 +130,8 @@ pub fn hello(cx: &mut Ctx) -> CmdResult {
     while j < cx.argc() {
         let more = cx.argc() - 1 - j;
         if cx.arg_is(j, "AUTH") && more >= 2 {
+            cx.redact(j + 1);
+            cx.redact(j + 2);
             let (u, p) = (cx.arg(j + 1).to_vec(), cx.arg(j + 2).to_vec());
             if !authenticate(cx, &u, &p) {
                 return Err(CmdError::msg(

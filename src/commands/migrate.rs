@@ -49,7 +49,7 @@ struct Opts {
     num_keys: usize,
 }
 
-fn parse_opts(cx: &Ctx) -> Result<Opts, CmdError> {
+fn parse_opts(cx: &mut Ctx) -> Result<Opts, CmdError> {
     let mut o = Opts {
         copy: false,
         replace: false,
@@ -70,11 +70,14 @@ fn parse_opts(cx: &Ctx) -> Result<Opts, CmdError> {
                 return Err(CmdError::Syntax);
             }
             j += 1;
+            cx.redact(j);
             o.pass = Some(cx.arg(j).to_vec());
         } else if cx.arg_is(j, "auth2") {
             if more < 2 {
                 return Err(CmdError::Syntax);
             }
+            cx.redact(j + 1);
+            cx.redact(j + 2);
             o.user = Some(cx.arg(j + 1).to_vec());
             o.pass = Some(cx.arg(j + 2).to_vec());
             j += 2;

@@ -26,11 +26,13 @@ pub mod list;
 pub mod migrate;
 pub mod object;
 pub mod persistence;
+pub mod pubsub;
 pub mod replication;
 pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
+pub mod transaction;
 pub mod zset;
 
 use bytes::Bytes;
@@ -40,7 +42,7 @@ use crate::errors::{CmdError, CmdResult};
 use crate::net::client::{flags, Client};
 use crate::net::reply::Reply;
 use crate::server::Server;
-pub use table::{CmdId, Command, CommandTable};
+pub use table::{CmdId, Command, CommandTable, Role};
 
 pub type Handler = fn(&mut Ctx) -> CmdResult;
 
@@ -106,14 +108,30 @@ impl Ctx<'_> {
 }
 
 /// Redis' processCommand: look the command up, check it may run now, then
-/// call it. The client's argv holds a complete, non-empty request.
+/// call it — or, inside MULTI, queue it. The client's argv holds a
+/// complete, non-empty request.
 pub fn process_command(srv: &mut Server, c: &mut Client) {
     // One clock read per command serves both the cached time (expiry) and
     // the command's duration (stats).
     let start = crate::server::mono_ns();
     srv.now_ms = srv.unix_ms_at(start);
     srv.unixtime = srv.now_ms / 1000;
+    // While it runs the client is out of the client table: what is sent
+    // to it meanwhile (Pub/Sub, WATCH) is routed through these.
+    srv.exec_slot = c.token - crate::server::CLIENT_TOKEN_BASE;
+    srv.exec_resp3 = c.resp == 3;
+    srv.exec_client_id = c.id;
+    check_and_run(srv, c, start);
+    let end = c.out.len();
+    crate::pubsub::flush_exec_out(srv, c, end);
+    c.flags |= std::mem::take(&mut srv.exec_flags);
+    srv.exec_slot = usize::MAX;
+    srv.exec_client_id = 0;
+}
+
+fn check_and_run(srv: &mut Server, c: &mut Client, start: u64) {
     let Some(id) = srv.commands.lookup(&c.argv) else {
+        crate::multi::flag_transaction(c);
         let err = unknown_command_error(srv, &c.argv);
         add_error_reply_bytes(srv, c, &err);
         return;
@@ -121,6 +139,7 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
     let cmd = srv.commands.get(id);
     c.last_cmd = cmd.fullname;
     let arity = cmd.arity;
+    let role = cmd.role;
     let argc = c.argv.len() as i32;
     if (arity > 0 && arity != argc) || argc < -arity {
         let err = format!(
@@ -130,8 +149,9 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         reject(srv, c, id, &err);
         return;
     }
-    let cflags = cmd.flags;
-    if cflags & spec::CMD_PROTECTED != 0 && cmd.fullname.starts_with("debug") {
+    let mut cflags = cmd.flags;
+    let fullname = cmd.fullname;
+    if cflags & spec::CMD_PROTECTED != 0 && fullname.starts_with("debug") {
         let local = c.flags & flags::UNIX_SOCKET != 0
             || c.addr.starts_with("127.0.0.1:")
             || c.addr.starts_with("::1:");
@@ -141,17 +161,24 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
             return;
         }
     }
+    // EXEC is judged by what it will run: a queued write makes it a
+    // write, a queued command that may not run while loading makes it one
+    // of those (the cmd_inv_flags trick: "some queued command lacks X").
+    if role == Role::Exec {
+        if let Some(m) = c.mstate.as_ref() {
+            cflags |= m.cmd_flags & (spec::CMD_WRITE | spec::CMD_DENYOOM | spec::CMD_MAY_REPLICATE);
+            cflags &= !(m.cmd_inv_flags & (spec::CMD_STALE | spec::CMD_LOADING));
+        }
+    }
     if !c.authenticated && cflags & spec::CMD_NO_AUTH == 0 {
         reject(srv, c, id, "NOAUTH Authentication required.");
         return;
     }
-    let from_master = c.flags & flags::MASTER != 0;
-    if !from_master {
-        if let Some(err) = replication_refusal(srv, cflags) {
-            reject(srv, c, id, err);
-            return;
-        }
+    if c.flags & flags::MULTI != 0 && cflags & spec::CMD_NO_MULTI != 0 {
+        reject(srv, c, id, "ERR Command not allowed inside a transaction");
+        return;
     }
+    let from_master = c.flags & flags::MASTER != 0;
     // writeCommandsDeniedByDiskError: with save points and
     // stop-writes-on-bgsave-error, a failed save stops writes (and PING,
     // so monitoring notices) until a save succeeds.
@@ -159,15 +186,16 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         && !from_master
         && srv.cfg.stop_writes_on_bgsave_error
         && !srv.cfg.save.is_empty()
-        && (cflags & spec::CMD_WRITE != 0 || cmd_is(srv, id, "ping"))
+        && (cflags & spec::CMD_WRITE != 0 || role == Role::Ping)
     {
         reject(srv, c, id, MISCONF);
         return;
     }
     // The other half of writeCommandsDeniedByDiskError: AOF write or
     // fsync errors stop writes until a write succeeds again.
-    if srv.aof.state != crate::persistence::aof::AofState::Off
-        && (cflags & spec::CMD_WRITE != 0 || cmd_is(srv, id, "ping"))
+    if !from_master
+        && srv.aof.state != crate::persistence::aof::AofState::Off
+        && (cflags & spec::CMD_WRITE != 0 || role == Role::Ping)
     {
         if let Some(e) = srv.aof.write_denied_error() {
             let err = format!("MISCONF Errors writing to the AOF file: {e}");
@@ -175,17 +203,48 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
             return;
         }
     }
+    if !from_master {
+        if let Some(err) = replication_refusal(srv, cflags) {
+            reject(srv, c, id, err);
+            return;
+        }
+    }
+    // A RESP2 subscriber's connection carries pushes: only the commands
+    // that manage subscriptions (and PING, QUIT, RESET) make sense on it.
+    if c.resp == 2
+        && c.subs.is_some()
+        && !matches!(
+            role,
+            Role::Ping | Role::Subscribe | Role::Quit | Role::Reset
+        )
+        && crate::pubsub::is_subscriber(c)
+    {
+        let err = format!("ERR Can't execute '{fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+        reject(srv, c, id, &err);
+        return;
+    }
+    if srv.loading && cflags & spec::CMD_LOADING == 0 {
+        reject(srv, c, id, "LOADING Redis is loading the dataset in memory");
+        return;
+    }
     // Same place as Redis: a paused server holds the command back (all
     // commands, or only those that may write) and runs it on unpause.
     if srv.pause_until_ms != 0
+        && c.flags & flags::REPLICA == 0
         && (!srv.pause_write_only || cflags & (spec::CMD_WRITE | spec::CMD_MAY_REPLICATE) != 0)
         && srv.is_paused()
     {
         srv.postpone(c);
         return;
     }
-    if srv.loading && cflags & spec::CMD_LOADING == 0 {
-        reject(srv, c, id, "LOADING Redis is loading the dataset in memory");
+    if c.flags & flags::MULTI != 0
+        && !matches!(
+            role,
+            Role::Exec | Role::Discard | Role::Multi | Role::Watch | Role::Quit | Role::Reset
+        )
+    {
+        crate::multi::queue_command(c, id, cflags);
+        c.reply().simple(b"QUEUED");
         return;
     }
     srv.repl.replica.executing_master = from_master;
@@ -241,10 +300,6 @@ fn replication_refusal(srv: &Server, cflags: u64) -> Option<&'static str> {
 
 const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
-fn cmd_is(srv: &Server, id: CmdId, name: &str) -> bool {
-    srv.commands.get(id).fullname == name
-}
-
 /// Redis prints arguments with `%.*s`: C strings, so a NUL ends them,
 /// and at most `max` bytes. Bytes are kept as they are (not UTF-8 checked).
 fn c_str_prefix(b: &[u8], max: usize) -> &[u8] {
@@ -286,9 +341,19 @@ fn unknown_command_error(srv: &Server, argv: &[Bytes]) -> Vec<u8> {
 }
 
 /// Refuse a command before it runs (rejectCommand): the error is sent and
-/// counted, and the command's `rejected_calls` grows.
+/// counted, the command's `rejected_calls` grows, and an open transaction
+/// is doomed. A refused EXEC discards the transaction with EXECABORT.
 fn reject(srv: &mut Server, c: &mut Client, id: CmdId, err: &str) {
-    srv.commands.get_mut(id).stats.rejected_calls += 1;
+    crate::multi::flag_transaction(c);
+    let cmd = srv.commands.get_mut(id);
+    cmd.stats.rejected_calls += 1;
+    if cmd.role == Role::Exec {
+        crate::multi::discard(srv, c);
+        let err = format!("EXECABORT Transaction discarded because of: {err}");
+        add_error_reply(srv, c, &err);
+        crate::commands::transaction::feed_monitors_exec(srv, c);
+        return;
+    }
     add_error_reply(srv, c, err);
 }
 
@@ -335,6 +400,10 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     // afterCommand: the command's effects (if it changed anything) go to
     // the AOF buffer now, before any reply can leave.
     crate::persistence::propagate::end_call(srv, prop, c.db, &c.argv);
+    // Messages published to this client while it ran come before the
+    // command's reply, as if written into its buffer at once.
+    crate::pubsub::flush_exec_out(srv, c, mark);
+    c.flags |= std::mem::take(&mut srv.exec_flags);
     // WAIT counts the replicas that reached this client's last write.
     if srv.repl.master_repl_offset != repl_off {
         c.woff = srv.repl.master_repl_offset;
@@ -356,6 +425,14 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     if c.flags & flags::BLOCKED != 0 {
         return;
     }
+    // MONITOR sees commands after they ran (7.0's order), except the
+    // administrative ones and those that ask not to be shown.
+    if !srv.monitors.is_empty()
+        && srv.commands.get(id).flags & (spec::CMD_SKIP_MONITOR | spec::CMD_ADMIN) == 0
+    {
+        crate::commands::transaction::feed_monitors(srv, c, &c.argv.clone());
+    }
+    c.redact_mask = 0;
     let cmd = srv.commands.get_mut(id);
     cmd.stats.calls += 1;
     cmd.stats.usec += usec;
@@ -399,6 +476,27 @@ impl Ctx<'_> {
     pub fn set_key(&mut self, key: &[u8], val: Value, keep_ttl: bool) {
         let obj = self.obj(val);
         self.db().set(key, obj, keep_ttl);
+    }
+
+    /// The key's value changed (signalModifiedKey): invalidates WATCH and
+    /// client-side caches. Call it where Redis does, for every write.
+    #[inline]
+    pub fn modified(&mut self, key: &[u8]) {
+        crate::db::signal_modified_key(self.srv, self.c.db, key);
+    }
+
+    /// Publish a keyspace notification about `key` in the client's db
+    /// (notifyKeyspaceEvent); `class` is a `config::NOTIFY_*` bit.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        crate::notify::keyspace_event(self.srv, class, event, key, self.c.db);
+    }
+
+    /// Hide argument `i` from MONITOR (redactClientCommandArgument).
+    pub fn redact(&mut self, i: usize) {
+        if i < 64 {
+            self.c.redact_mask |= 1 << i;
+        }
     }
 
     /// Bump `dirty` (drives save points and tells call() to propagate).

@@ -12,7 +12,8 @@ use std::io;
 use super::spec::{self, CommandSpec};
 use super::{
     blocking, client, command, config, connection, debug, expire, hash, info, keyspace, list,
-    migrate, object, persistence, replication, server, set, sort, string, zset, Handler,
+    migrate, object, persistence, pubsub, replication, server, set, sort, string, transaction,
+    zset, Handler,
 };
 use crate::stats::CmdStats;
 
@@ -31,6 +32,42 @@ pub struct Command {
     pub handler: Handler,
     pub subcommands: Vec<Command>,
     pub stats: CmdStats,
+    /// The commands process_command treats specially (Redis compares
+    /// their `proc` pointers), classified once here.
+    pub role: Role,
+}
+
+/// Special roles in process_command (MULTI queueing, the RESP2 Pub/Sub
+/// context, EXEC's error path).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Role {
+    Other,
+    Multi,
+    Exec,
+    Discard,
+    Watch,
+    Quit,
+    Reset,
+    Ping,
+    /// (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE.
+    Subscribe,
+}
+
+impl Role {
+    fn of(fullname: &str) -> Role {
+        match fullname {
+            "multi" => Role::Multi,
+            "exec" => Role::Exec,
+            "discard" => Role::Discard,
+            "watch" => Role::Watch,
+            "quit" => Role::Quit,
+            "reset" => Role::Reset,
+            "ping" => Role::Ping,
+            "subscribe" | "psubscribe" | "ssubscribe" | "unsubscribe" | "punsubscribe"
+            | "sunsubscribe" => Role::Subscribe,
+            _ => Role::Other,
+        }
+    }
 }
 
 pub struct CommandTable {
@@ -166,6 +203,8 @@ const FAMILIES: &[&[(&str, Handler)]] = &[
     sort::HANDLERS,
     blocking::HANDLERS,
     replication::HANDLERS,
+    pubsub::HANDLERS,
+    transaction::HANDLERS,
 ];
 
 fn handler_for(fullname: &str) -> Option<Handler> {
@@ -205,6 +244,7 @@ impl CommandTable {
                         handler: h,
                         subcommands: Vec::new(),
                         stats: CmdStats::default(),
+                        role: Role::Other,
                     });
                 }
             }
@@ -222,6 +262,7 @@ impl CommandTable {
                 handler,
                 subcommands: subs,
                 stats: CmdStats::default(),
+                role: Role::of(s.name),
             });
         }
         for (from, to) in renames {

@@ -13,6 +13,17 @@ use crate::types::value::Obj;
 use dict::Dict;
 use std::collections::VecDeque;
 
+/// A key's value changed (Redis' signalModifiedKey): WATCH and client-side
+/// caching learn of it. Every write to a key calls this (through
+/// `Ctx::modified` in commands), next to its keyspace notification.
+#[inline]
+pub fn signal_modified_key(srv: &mut crate::server::Server, db: usize, key: &[u8]) {
+    if srv.multi.watching_clients > 0 {
+        crate::multi::touch_watched_key(srv, db, key);
+    }
+    crate::tracking::invalidate_key(srv, key, true);
+}
+
 pub struct Db {
     pub id: usize,
     pub keys: Dict<Key, Obj>,
@@ -33,6 +44,8 @@ pub struct Db {
     /// (rememberSlaveKeyWithExpire), which only we can expire.
     pub track_local_expires: bool,
     pub local_expires: std::collections::HashSet<Vec<u8>>,
+    /// WATCHed key -> its watchers (multi.rs).
+    pub watched_keys: std::collections::HashMap<bytes::Bytes, Vec<crate::multi::Watcher>>,
 }
 
 impl Db {
@@ -47,6 +60,7 @@ impl Db {
             ready: Vec::new(),
             track_local_expires: false,
             local_expires: Default::default(),
+            watched_keys: Default::default(),
         }
     }
 

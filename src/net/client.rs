@@ -47,6 +47,16 @@ pub mod flags {
     pub const REPLICA: u32 = 1 << 16;
     /// The connection to our master: its commands are applied, not answered.
     pub const MASTER: u32 = 1 << 17;
+    /// Inside MULTI: commands are queued until EXEC.
+    pub const MULTI: u32 = 1 << 18;
+    /// A WATCHed key was touched: EXEC fails with a null reply.
+    pub const DIRTY_CAS: u32 = 1 << 19;
+    /// A command was refused while queueing: EXEC answers EXECABORT.
+    pub const DIRTY_EXEC: u32 = 1 << 20;
+    /// CLIENT TRACKING on.
+    pub const TRACKING: u32 = 1 << 21;
+    /// Running EXEC's queued commands.
+    pub const IN_EXEC: u32 = 1 << 22;
 }
 
 pub enum Conn {
@@ -134,6 +144,15 @@ pub struct Client {
     /// the bytes of the command being parsed.
     pub reploff: i64,
     pub master_pending: usize,
+    /// Channels, patterns and shard channels subscribed to (Pub/Sub).
+    pub subs: Option<Box<crate::pubsub::ClientSubs>>,
+    /// MULTI state and WATCHed keys (multi.rs).
+    pub mstate: Option<Box<crate::multi::ClientMulti>>,
+    /// CLIENT TRACKING state (tracking.rs).
+    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
+    /// Arguments of the running command MONITOR must not show (bit i =
+    /// argv[i]: passwords of AUTH, HELLO, MIGRATE).
+    pub redact_mask: u64,
 }
 
 impl Client {
@@ -167,6 +186,10 @@ impl Client {
             woff: 0,
             reploff: 0,
             master_pending: 0,
+            subs: None,
+            mstate: None,
+            tracking: None,
+            redact_mask: 0,
         }
     }
 

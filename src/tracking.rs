@@ -1,0 +1,24 @@
+//! Client-side caching (Redis' tracking.c). Placeholder state until the
+//! tracking table lands.
+
+use crate::server::Server;
+
+/// Server-wide tracking state.
+#[derive(Default)]
+pub struct Tracking {
+    /// Clients with tracking on.
+    pub clients: usize,
+}
+
+/// A client's tracking options.
+#[derive(Default, Debug)]
+pub struct ClientTracking {}
+
+/// A key changed: tell the clients that cached it (trackingInvalidateKey).
+#[inline]
+pub fn invalidate_key(srv: &mut Server, _key: &[u8], _bcast: bool) {
+    if srv.tracking.clients == 0 {
+        #[allow(clippy::needless_return)]
+        return;
+    }
+}
