@@ -22,3 +22,12 @@ pub fn invalidate_key(srv: &mut Server, _key: &[u8], _bcast: bool) {
         return;
     }
 }
+
+/// Every cached key is gone (trackingInvalidateKeysOnFlush): tracking
+/// clients get a null invalidation.
+pub fn invalidate_on_flush(srv: &mut Server, _lazy: bool) {
+    if srv.tracking.clients == 0 {
+        #[allow(clippy::needless_return)]
+        return;
+    }
+}

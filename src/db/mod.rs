@@ -24,6 +24,20 @@ pub fn signal_modified_key(srv: &mut crate::server::Server, db: usize, key: &[u8
     crate::tracking::invalidate_key(srv, key, true);
 }
 
+/// A database (or, with None, every database) was emptied by FLUSHDB /
+/// FLUSHALL (Redis' signalFlushedDb): call it before the keys go, so
+/// WATCH sees which watched keys existed; client-side caches are flushed.
+pub fn signal_flushed_db(srv: &mut crate::server::Server, dbid: Option<usize>, lazy: bool) {
+    let ids: Vec<usize> = match dbid {
+        Some(id) => vec![id],
+        None => (0..srv.dbs.len()).collect(),
+    };
+    for id in ids {
+        crate::multi::touch_all_watched_keys_in_db(srv, id, None);
+    }
+    crate::tracking::invalidate_on_flush(srv, lazy);
+}
+
 pub struct Db {
     pub id: usize,
     pub keys: Dict<Key, Obj>,
