@@ -12,7 +12,10 @@
 //!   ready key in the order they blocked, until the key runs out; serving
 //!   BLMOVE may make another key ready, so it loops until nothing is left;
 //! * deadlines sit in an ordered set, so the loop can sleep until the
-//!   nearest one and expire exactly the clients that are due.
+//!   nearest one and expire exactly the clients that are due;
+//! * while a client is served it stands in as the running client (Redis
+//!   sets current_client), so the keyspace events and WATCH signals of its
+//!   pop or move reach it too.
 //!
 //! A blocked client's later requests stay in its query buffer; once
 //! unblocked it is queued to run them (flag UNBLOCKED).
@@ -172,6 +175,10 @@ pub fn handle_ready_keys(srv: &mut Server) {
             return;
         }
         for (db, key) in batch {
+            // Expiry is judged against the time now, not the pushing
+            // command's start (a MULTI may have slept meanwhile), as
+            // handleClientsBlockedOnKeys refreshes the cached time.
+            srv.update_cached_time();
             serve_key(srv, db, key.as_bytes());
         }
     }
@@ -199,7 +206,10 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
             let start = crate::server::mono_ns();
             let errors_before = srv.stats.total_error_replies;
             let cmd = c.blocked.as_ref().map(|b| b.cmd);
+            let outer = become_current(srv, &c);
+            let mark = c.out.len();
             crate::commands::blocking::serve(srv, &mut c, key);
+            restore_current(srv, &mut c, mark, outer);
             if let Some(cmd) = cmd {
                 let failed = srv.stats.total_error_replies != errors_before;
                 finish(srv, &mut c, cmd, start, failed);
@@ -210,6 +220,48 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
             srv.queue_write(slot);
         }
     }
+}
+
+/// The running client's routing state (Server::exec_*), saved while a
+/// blocked client is served in its place.
+struct CurrentClient {
+    slot: usize,
+    resp3: bool,
+    id: u64,
+    out: Vec<u8>,
+    flags: u32,
+}
+
+/// Make the served client the current one, as Redis points current_client
+/// at the receiver: what its pop publishes or signals (a RESP3 client may
+/// be subscribed, it may WATCH the key it pops) reaches it although it is
+/// out of the client table, and tracking's NOLOOP sees it as the writer.
+/// The pushing client's own pending messages and flags are kept aside.
+fn become_current(srv: &mut Server, c: &Client) -> CurrentClient {
+    let outer = CurrentClient {
+        slot: srv.exec_slot,
+        resp3: srv.exec_resp3,
+        id: srv.exec_client_id,
+        out: std::mem::take(&mut srv.exec_out),
+        flags: std::mem::take(&mut srv.exec_flags),
+    };
+    srv.exec_slot = c.token - CLIENT_TOKEN_BASE;
+    srv.exec_resp3 = c.resp == 3;
+    srv.exec_client_id = c.id;
+    outer
+}
+
+/// Hand the served client what reached it while it was current (messages
+/// go before its reply, which starts at `mark`, as call() does), then put
+/// the pushing client back.
+fn restore_current(srv: &mut Server, c: &mut Client, mark: usize, outer: CurrentClient) {
+    crate::pubsub::flush_exec_out(srv, c, mark);
+    c.flags |= std::mem::take(&mut srv.exec_flags);
+    srv.exec_slot = outer.slot;
+    srv.exec_resp3 = outer.resp3;
+    srv.exec_client_id = outer.id;
+    srv.exec_out = outer.out;
+    srv.exec_flags = outer.flags;
 }
 
 /// Answer a WAIT whose replicas acknowledged enough (`acked` of them).

@@ -70,6 +70,8 @@ pub fn cron(srv: &mut Server) {
     }
     clients_cron(srv);
     databases_cron(srv);
+    // Apply tracking-table-max-keys even when no command comes.
+    crate::tracking::cron(srv);
     if every(srv, 1000) {
         crate::commands::migrate::migrate_close_timedout_sockets(srv);
         crate::replication::cron(srv);

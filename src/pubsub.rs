@@ -162,10 +162,12 @@ fn slot_of(c: &Client) -> usize {
     c.token - CLIENT_TOKEN_BASE
 }
 
-/// `[word, name, count]` as a push (RESP3) or an array (RESP2).
-fn write_ack(c: &mut Client, word: &[u8], name: Option<&[u8]>, count: usize) {
+/// `[word, name, count]` as a push (RESP3) or an array (RESP2). It goes
+/// with the pushes for the running client (so CLIENT REPLY OFF does not
+/// drop it, as Redis' CLIENT_PUSHING).
+fn write_ack(srv: &mut Server, c: &Client, word: &[u8], name: Option<&[u8]>, count: usize) {
     let resp3 = c.resp == 3;
-    let out = &mut c.out;
+    let out = &mut srv.exec_out;
     out.extend_from_slice(if resp3 { b">3\r\n" } else { b"*3\r\n" });
     bulk(out, word);
     match name {
@@ -198,7 +200,7 @@ pub fn subscribe(srv: &mut Server, c: &mut Client, kind: Kind, name: &Bytes) {
             .push(slot_of(c));
     }
     let count = count_for(c, kind);
-    write_ack(c, kind.subscribe_word(), Some(name), count);
+    write_ack(srv, c, kind.subscribe_word(), Some(name), count);
 }
 
 /// Unsubscribe the client from `name`; with `notify` the acknowledgement
@@ -223,7 +225,7 @@ pub fn unsubscribe(
     }
     if notify {
         let count = count_for(c, kind);
-        write_ack(c, kind.unsubscribe_word(), Some(name), count);
+        write_ack(srv, c, kind.unsubscribe_word(), Some(name), count);
     }
     removed
 }
@@ -237,7 +239,7 @@ pub fn unsubscribe_all(srv: &mut Server, c: &mut Client, kind: Kind, notify: boo
     }
     if notify && names.is_empty() {
         let count = count_for(c, kind);
-        write_ack(c, kind.unsubscribe_word(), None, count);
+        write_ack(srv, c, kind.unsubscribe_word(), None, count);
     }
     if !is_subscriber(c) {
         c.subs = None;

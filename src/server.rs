@@ -460,6 +460,9 @@ impl Server {
         if self.active_expire_enabled && !self.cron_paused && !self.repl.replica.is_replica() {
             crate::db::expire::active_expire_cycle(self, crate::db::expire::CycleKind::Fast);
         }
+        // BCAST invalidations collected during this iteration (and anything
+        // that waited for its client), before the replies are written.
+        crate::tracking::broadcast_pending(self);
         // Anything queued outside a command (a defensive flush).
         crate::persistence::propagate::propagate_pending(self, false);
         crate::persistence::aof::before_sleep(self);
@@ -694,6 +697,9 @@ impl Server {
         }
         crate::pubsub::forget_client(self, &mut c);
         crate::multi::discard(self, &mut c);
+        if c.flags & flags::TRACKING != 0 {
+            crate::tracking::disable(self, &mut c);
+        }
         if c.flags & flags::MONITOR != 0 {
             self.monitors.retain(|&s| s != slot);
         }

@@ -188,7 +188,7 @@ fn serve_or_block(cx: &mut Ctx, keys: Vec<Bytes>, deadline_ms: i64, op: BlockOp)
         } else {
             None
         };
-        run_op(cx.srv, cx.c, db, key, &op);
+        run_op(cx.srv, cx.c, db, key, &op, false);
         // Propagated as the non-blocking command it amounted to, except
         // BLMOVE, which keeps the directions as the client spelled them.
         if let Some(mut argv) = effect {
@@ -239,7 +239,7 @@ pub fn serve(srv: &mut Server, c: &mut Client, key: &[u8]) {
     }
     let effect = effect_of(srv, db, key, &op);
     let dirty = srv.dirty;
-    run_op(srv, c, db, key, &op);
+    run_op(srv, c, db, key, &op, true);
     // The pop happened outside the blocked command's call(): it is
     // propagated here, as what it amounts to (serveClientBlockedOnList).
     if let (Some(argv), true) = (effect, srv.dirty > dirty) {
@@ -299,20 +299,25 @@ fn effect_of(srv: &Server, db: usize, key: &[u8], op: &BlockOp) -> Option<Vec<By
 }
 
 /// Pop or move from `key` (known to hold a non-empty value of the right
-/// type) and write the reply the blocking command gives.
-fn run_op(srv: &mut Server, c: &mut Client, db: usize, key: &[u8], op: &BlockOp) {
+/// type) and write the reply the blocking command gives. `served`: for a
+/// client that was blocked (serveClientBlockedOnList), where Redis sends
+/// no WATCH/tracking signal for the source key of BLPOP/BRPOP and BLMOVE
+/// (the push that woke the client sent one); BLMPOP and the zset pops
+/// signal either way, as their shared pop code does.
+fn run_op(srv: &mut Server, c: &mut Client, db: usize, key: &[u8], op: &BlockOp, served: bool) {
     match op {
         BlockOp::ListPop { from, count } => {
             let how = match count {
                 None => PopReply::KeyElement,
                 Some(n) => PopReply::KeyArray(*n),
             };
-            if let Err(e) = serve_pop(srv, c, db, key, *from, how) {
+            let signal = !served || count.is_some();
+            if let Err(e) = serve_pop(srv, c, db, key, *from, how, signal) {
                 super::add_error_reply(srv, c, &e.text());
             }
         }
         BlockOp::ListMove { dst, from, to, .. } => {
-            if let Err(e) = serve_move(srv, c, db, key, dst, *from, *to) {
+            if let Err(e) = serve_move(srv, c, db, key, dst, *from, *to, !served) {
                 super::add_error_reply(srv, c, &e.text());
             }
         }

@@ -288,6 +288,184 @@ pub fn no_evict(cx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [BCAST] [PREFIX p]... [OPTIN]
+/// [OPTOUT] [NOLOOP]: every option parsed first, then checked in Redis'
+/// order, so the same first error comes back.
+pub fn tracking(cx: &mut Ctx) -> CmdResult {
+    let mut redirect = 0i64;
+    let mut redirect_slot = usize::MAX;
+    let mut opts = crate::tracking::Options::default();
+    let mut prefixes = Vec::new();
+    let mut j = 3;
+    while j < cx.argc() {
+        let more = j + 1 < cx.argc();
+        if cx.arg_is(j, "redirect") && more {
+            j += 1;
+            if redirect != 0 {
+                return Err(CmdError::msg(
+                    "ERR A client can only redirect to a single other client",
+                ));
+            }
+            redirect = cx.arg_i64(j)?;
+            // The target must exist now, though it may leave later.
+            redirect_slot = crate::tracking::find_client(cx.srv, cx.c, redirect).ok_or(
+                CmdError::msg("ERR The client ID you want redirect to does not exist"),
+            )?;
+        } else if cx.arg_is(j, "bcast") {
+            opts.bcast = true;
+        } else if cx.arg_is(j, "optin") {
+            opts.optin = true;
+        } else if cx.arg_is(j, "optout") {
+            opts.optout = true;
+        } else if cx.arg_is(j, "noloop") {
+            opts.noloop = true;
+        } else if cx.arg_is(j, "prefix") && more {
+            j += 1;
+            prefixes.push(cx.arg_bytes(j));
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    if cx.arg_is(2, "on") {
+        check_tracking_options(cx.c, opts, &prefixes)?;
+        crate::tracking::enable(
+            cx.srv,
+            cx.c,
+            redirect as u64,
+            redirect_slot,
+            opts,
+            &prefixes,
+        );
+    } else if cx.arg_is(2, "off") {
+        crate::tracking::disable(cx.srv, cx.c);
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    cx.reply().ok();
+    Ok(())
+}
+
+/// The rules of CLIENT TRACKING ON: options compatible with each other
+/// and with the mode the client is already in.
+fn check_tracking_options(
+    c: &Client,
+    opts: crate::tracking::Options,
+    prefixes: &[bytes::Bytes],
+) -> Result<(), CmdError> {
+    if !opts.bcast && !prefixes.is_empty() {
+        return Err(CmdError::msg(
+            "ERR PREFIX option requires BCAST mode to be enabled",
+        ));
+    }
+    let cur = c.tracking.as_deref();
+    if cur.is_some_and(|t| t.bcast != opts.bcast) {
+        return Err(CmdError::msg("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."));
+    }
+    if opts.bcast && (opts.optin || opts.optout) {
+        return Err(CmdError::msg(
+            "ERR OPTIN and OPTOUT are not compatible with BCAST",
+        ));
+    }
+    if opts.optin && opts.optout {
+        return Err(CmdError::msg(
+            "ERR You can't specify both OPTIN mode and OPTOUT mode",
+        ));
+    }
+    if cur.is_some_and(|t| (opts.optin && t.optout) || (opts.optout && t.optin)) {
+        return Err(CmdError::msg("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."));
+    }
+    if opts.bcast {
+        crate::tracking::check_prefix_collisions(c, prefixes)?;
+    }
+    Ok(())
+}
+
+/// CLIENT CACHING YES|NO: decide for the next command (or transaction)
+/// whether its keys are tracked, in OPTIN / OPTOUT mode.
+pub fn caching(cx: &mut Ctx) -> CmdResult {
+    let yes = cx.arg_is(2, "yes");
+    let no = cx.arg_is(2, "no");
+    let Some(t) = cx.c.tracking.as_deref_mut() else {
+        return Err(CmdError::msg("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"));
+    };
+    if yes {
+        if !t.optin {
+            return Err(CmdError::msg(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            ));
+        }
+    } else if no {
+        if !t.optout {
+            return Err(CmdError::msg(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            ));
+        }
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    t.caching = true;
+    cx.reply().ok();
+    Ok(())
+}
+
+/// CLIENT GETREDIR: the redirect client's id, 0 for none, -1 when
+/// tracking is off.
+pub fn getredir(cx: &mut Ctx) -> CmdResult {
+    let id = cx.c.tracking.as_ref().map_or(-1, |t| t.redirect as i64);
+    cx.reply().int(id);
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO: a map of the flags (a set), the redirect id and
+/// the BCAST prefixes.
+pub fn trackinginfo(cx: &mut Ctx) -> CmdResult {
+    let mut flags_list: Vec<&[u8]> = Vec::new();
+    let mut redirect = -1;
+    let mut prefixes = Vec::new();
+    match cx.c.tracking.as_deref() {
+        None => flags_list.push(b"off"),
+        Some(t) => {
+            flags_list.push(b"on");
+            if t.bcast {
+                flags_list.push(b"bcast");
+            }
+            if t.optin {
+                flags_list.push(b"optin");
+                if t.caching {
+                    flags_list.push(b"caching-yes");
+                }
+            }
+            if t.optout {
+                flags_list.push(b"optout");
+                if t.caching {
+                    flags_list.push(b"caching-no");
+                }
+            }
+            if t.noloop {
+                flags_list.push(b"noloop");
+            }
+            if t.broken_redirect {
+                flags_list.push(b"broken_redirect");
+            }
+            redirect = t.redirect as i64;
+            prefixes = t.prefixes.iter().cloned().collect();
+        }
+    }
+    let mut r = cx.c.reply();
+    r.map_len(3);
+    r.bulk(b"flags");
+    r.set_len(flags_list.len());
+    for f in flags_list {
+        r.bulk(f);
+    }
+    r.bulk(b"redirect");
+    r.int(redirect);
+    r.bulk(b"prefixes");
+    r.bulks(prefixes.iter());
+    Ok(())
+}
+
 pub fn help(cx: &mut Ctx) -> CmdResult {
     reply_help(
         cx,

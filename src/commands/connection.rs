@@ -58,6 +58,7 @@ pub fn quit(cx: &mut Ctx) -> CmdResult {
 
 /// RESET: back to a fresh connection's state (clearClientConnectionState).
 pub fn reset(cx: &mut Ctx) -> CmdResult {
+    crate::tracking::disable(cx.srv, cx.c);
     cx.c.db = 0;
     cx.c.resp = 2;
     cx.c.name = None;

@@ -394,7 +394,8 @@ fn populate(cx: &mut Ctx) -> CmdResult {
             val: Value::embstr_or_raw(&val),
             lru,
         };
-        cx.srv.dbs[db].add(&key, obj);
+        crate::db::add_key(cx.srv, db, &key, obj);
+        crate::db::signal_modified_key(cx.srv, db, &key);
     }
     cx.reply().ok();
     Ok(())

@@ -3,6 +3,7 @@
 //! absolute Unix ms (`expire_at_ms`).
 
 use super::Ctx;
+use crate::config::NOTIFY_GENERIC;
 use crate::errors::{CmdError, CmdResult};
 
 const NX: u8 = 1;
@@ -79,6 +80,8 @@ fn expire_generic(cx: &mut Ctx, base_ms: i64, seconds: bool) -> CmdResult {
             b"DEL"
         };
         cx.propagate_as(&[del, &key]);
+        cx.modified(&key);
+        cx.notify(NOTIFY_GENERIC, "del", &key);
     } else {
         cx.db().set_expire(&key, when);
         // PEXPIREAT with the absolute time; NX/XX/GT/LT stay as sent.
@@ -93,6 +96,8 @@ fn expire_generic(cx: &mut Ctx, base_ms: i64, seconds: bool) -> CmdResult {
                 .collect();
             crate::persistence::propagate::set_rewrite(cx.srv, owned);
         }
+        cx.modified(&key);
+        cx.notify(NOTIFY_GENERIC, "expire", &key);
     }
     cx.dirty(1);
     cx.reply().int(1);
@@ -165,6 +170,8 @@ pub fn persist(cx: &mut Ctx) -> CmdResult {
     }
     let removed = cx.db().persist(&key);
     if removed {
+        cx.modified(&key);
+        cx.notify(NOTIFY_GENERIC, "persist", &key);
         cx.dirty(1);
     }
     cx.reply().int(removed as i64);

@@ -12,6 +12,7 @@
 
 use super::keyspace::{parse_cursor, parse_scan_opts};
 use super::{lookup_read, lookup_write, Ctx, Handler};
+use crate::config::{NOTIFY_GENERIC, NOTIFY_HASH};
 use crate::errors::{CmdError, CmdResult};
 use crate::net::reply::Reply;
 use crate::server::Server;
@@ -81,7 +82,7 @@ fn hash_for_write<'a>(
             val: Value::Hash(Box::new(Hash::new())),
             lru: srv.new_lru_field(),
         };
-        srv.dbs[db].add(key, obj);
+        crate::db::add_key(srv, db, key, obj);
     }
     match srv.dbs[db].keys.get_mut(key) {
         Some(o) => o.val.as_hash_mut(),
@@ -116,6 +117,8 @@ pub fn hset(cx: &mut Ctx) -> CmdResult {
     } else {
         cx.reply().ok();
     }
+    cx.modified(&key);
+    cx.notify(NOTIFY_HASH, "hset", &key);
     cx.dirty(((cx.argc() - 2) / 2) as u64);
     Ok(())
 }
@@ -132,6 +135,8 @@ pub fn hsetnx(cx: &mut Ctx) -> CmdResult {
     h.try_conversion([field.len(), value.len()], lim.max_value);
     h.set(&field, &value, lim);
     cx.reply().int(1);
+    cx.modified(&key);
+    cx.notify(NOTIFY_HASH, "hset", &key);
     cx.dirty(1);
     Ok(())
 }
@@ -195,6 +200,13 @@ pub fn hdel(cx: &mut Ctx) -> CmdResult {
     }
     if emptied {
         cx.srv.dbs[db].delete(&key);
+    }
+    if deleted > 0 {
+        cx.modified(&key);
+        cx.notify(NOTIFY_HASH, "hdel", &key);
+        if emptied {
+            cx.notify(NOTIFY_GENERIC, "del", &key);
+        }
     }
     cx.dirty(deleted);
     cx.reply().int(deleted as i64);
@@ -289,6 +301,8 @@ pub fn hincrby(cx: &mut Ctx) -> CmdResult {
     let text = crate::util::number::fmt_i64(new, &mut buf);
     hash_for_write(cx.srv, cx.c.db, &key)?.set(&field, text, lim);
     cx.reply().int(new);
+    cx.modified(&key);
+    cx.notify(NOTIFY_HASH, "hincrby", &key);
     cx.dirty(1);
     Ok(())
 }
@@ -320,6 +334,8 @@ pub fn hincrbyfloat(cx: &mut Ctx) -> CmdResult {
     let text = sum.format_human();
     hash_for_write(cx.srv, cx.c.db, &key)?.set(&field, text.as_bytes(), lim);
     cx.reply().bulk(text.as_bytes());
+    cx.modified(&key);
+    cx.notify(NOTIFY_HASH, "hincrbyfloat", &key);
     cx.dirty(1);
     // Propagate the resulting value, not the float increment.
     cx.propagate_as(&[b"HSET", &key, &field, text.as_bytes()]);

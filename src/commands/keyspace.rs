@@ -3,6 +3,7 @@
 //! TOUCH.
 
 use super::Ctx;
+use crate::config::NOTIFY_GENERIC;
 use crate::errors::{CmdError, CmdResult};
 use crate::util::glob::glob_match;
 
@@ -12,6 +13,8 @@ fn del_generic(cx: &mut Ctx) -> CmdResult {
         let key = cx.arg_bytes(j);
         crate::db::expire::expire_if_needed(cx.srv, cx.c.db, &key);
         if cx.db().delete(&key).is_some() {
+            cx.modified(&key);
+            cx.notify(NOTIFY_GENERIC, "del", &key);
             n += 1;
         }
     }
@@ -217,7 +220,9 @@ fn rename_generic(cx: &mut Ctx, nx: bool) -> CmdResult {
         }
         return Ok(());
     }
-    if nx && cx.lookup_write(&dst).is_some() {
+    // The destination is looked up even without NX, as Redis does: an
+    // expired one is reported and propagated as such before it goes.
+    if cx.lookup_write(&dst).is_some() && nx {
         cx.reply().int(0);
         return Ok(());
     }
@@ -227,10 +232,16 @@ fn rename_generic(cx: &mut Ctx, nx: bool) -> CmdResult {
         return Err(CmdError::NoSuchKey);
     };
     db.delete(&dst);
-    db.add(&dst, obj);
+    // An overwritten destination is deleted then added again, so it is
+    // announced as `new` too (dbDelete + dbAdd).
+    crate::db::add_key(cx.srv, cx.c.db, &dst, obj);
     if let Some(w) = when {
-        db.set_expire(&dst, w);
+        cx.db().set_expire(&dst, w);
     }
+    cx.modified(&src);
+    cx.modified(&dst);
+    cx.notify(NOTIFY_GENERIC, "rename_from", &src);
+    cx.notify(NOTIFY_GENERIC, "rename_to", &dst);
     cx.dirty(1);
     if nx {
         cx.reply().int(1);
@@ -277,10 +288,14 @@ pub fn move_(cx: &mut Ctx) -> CmdResult {
     let Some(obj) = cx.srv.dbs[src].delete(&key) else {
         return Ok(());
     };
-    cx.srv.dbs[dst].add(&key, obj);
+    crate::db::add_key(cx.srv, dst, &key, obj);
     if let Some(w) = when {
         cx.srv.dbs[dst].set_expire(&key, w);
     }
+    crate::db::signal_modified_key(cx.srv, src, &key);
+    crate::db::signal_modified_key(cx.srv, dst, &key);
+    crate::notify::keyspace_event(cx.srv, NOTIFY_GENERIC, "move_from", &key, src);
+    crate::notify::keyspace_event(cx.srv, NOTIFY_GENERIC, "move_to", &key, dst);
     cx.dirty(1);
     cx.reply().int(1);
     Ok(())
@@ -331,10 +346,12 @@ pub fn copy(cx: &mut Ctx) -> CmdResult {
         }
         d.delete(&dst);
     }
-    d.add(&dst, obj);
+    crate::db::add_key(cx.srv, dst_db, &dst, obj);
     if let Some(w) = when {
-        d.set_expire(&dst, w);
+        cx.srv.dbs[dst_db].set_expire(&dst, w);
     }
+    crate::db::signal_modified_key(cx.srv, dst_db, &dst);
+    crate::notify::keyspace_event(cx.srv, NOTIFY_GENERIC, "copy_to", &dst, dst_db);
     cx.dirty(1);
     cx.reply().int(1);
     Ok(())
@@ -354,6 +371,9 @@ pub fn swapdb(cx: &mut Ctx) -> CmdResult {
     }
     if a != b {
         let (a, b) = (a as usize, b as usize);
+        // Watchers of a key that exists on either side see it change.
+        crate::multi::touch_all_watched_keys_in_db(cx.srv, a, Some(b));
+        crate::multi::touch_all_watched_keys_in_db(cx.srv, b, Some(a));
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = cx.srv.dbs.split_at_mut(hi);
         left[lo].swap_data(&mut right[0]);
@@ -369,19 +389,22 @@ pub fn dbsize(cx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// FLUSHDB/FLUSHALL's optional ASYNC|SYNC argument.
-fn flush_mode(cx: &Ctx) -> CmdResult {
-    if cx.argc() > 2 {
-        return Err(CmdError::Syntax);
+/// FLUSHDB/FLUSHALL's optional ASYNC|SYNC argument (getFlushCommandFlags):
+/// whether the flush is asynchronous, which without an argument
+/// lazyfree-lazy-user-flush decides.
+fn flush_mode(cx: &Ctx) -> Result<bool, CmdError> {
+    match cx.argc() {
+        1 => Ok(cx.srv.cfg.lazyfree_lazy_user_flush),
+        2 if cx.arg_is(1, "sync") => Ok(false),
+        2 if cx.arg_is(1, "async") => Ok(true),
+        _ => Err(CmdError::Syntax),
     }
-    if cx.argc() == 2 && !cx.arg_is(1, "sync") && !cx.arg_is(1, "async") {
-        return Err(CmdError::Syntax);
-    }
-    Ok(())
 }
 
 pub fn flushdb(cx: &mut Ctx) -> CmdResult {
-    flush_mode(cx)?;
+    let lazy = flush_mode(cx)?;
+    // Watchers and tracking clients learn of it while the keys are there.
+    crate::db::signal_flushed_db(cx.srv, Some(cx.c.db), lazy);
     let (keys, _) = cx.db().take_all();
     cx.dirty(keys.len() as u64);
     drop(keys);
@@ -392,7 +415,8 @@ pub fn flushdb(cx: &mut Ctx) -> CmdResult {
 }
 
 pub fn flushall(cx: &mut Ctx) -> CmdResult {
-    flush_mode(cx)?;
+    let lazy = flush_mode(cx)?;
+    crate::db::signal_flushed_db(cx.srv, None, lazy);
     let mut removed = 0;
     for db in cx.srv.dbs.iter_mut() {
         let (keys, _) = db.take_all();

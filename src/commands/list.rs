@@ -14,12 +14,16 @@
 //! * [`parse_mpop`] and [`parse_end`] parse LMPOP/BLMPOP and LEFT|RIGHT.
 //!
 //! A list key is created only through [`add_list`] (Redis' dbAdd, where
-//! blocked clients get signalled) and every change reports through
-//! [`keyspace_event`], so both hooks have one home each.
+//! blocked clients get signalled). Every change publishes its keyspace
+//! event and calls `signal_modified_key` where t_list.c does, in the same
+//! order (e.g. a pop: `lpop`, then `del` if the list emptied, then the
+//! WATCH/tracking signal).
 
 use std::ops::Range;
 
 use super::{lookup_read, lookup_write, Ctx, Handler};
+use crate::config::{NOTIFY_GENERIC, NOTIFY_LIST};
+use crate::db::signal_modified_key;
 use crate::errors::{CmdError, CmdResult};
 use crate::net::client::Client;
 use crate::net::reply::Reply;
@@ -71,22 +75,38 @@ pub fn add_list(srv: &mut Server, db: usize, key: &[u8], list: Quicklist) {
         val: Value::List(Box::new(list)),
         lru: srv.new_lru_field(),
     };
-    srv.dbs[db].add(key, obj);
+    crate::db::add_key(srv, db, key, obj);
 }
 
-/// Where Redis calls notifyKeyspaceEvent(NOTIFY_LIST or, for "del",
-/// NOTIFY_GENERIC) and signalModifiedKey. Keyspace notifications and
-/// WATCH do not exist yet; this is their hook.
-fn keyspace_event(_srv: &mut Server, _db: usize, _event: &'static str, _key: &[u8]) {}
+/// A list event (notifyKeyspaceEvent with NOTIFY_LIST).
+fn list_event(srv: &mut Server, db: usize, event: &'static str, key: &[u8]) {
+    crate::notify::keyspace_event(srv, NOTIFY_LIST, event, key, db);
+}
+
+/// The event of a pop from `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpop",
+        End::Tail => "rpop",
+    }
+}
+
+/// The event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpush",
+        End::Tail => "rpush",
+    }
+}
 
 /// Deletes `key` when its list became empty (Redis never keeps empty
-/// lists); true when it did.
+/// lists), with its generic `del` event; true when it did.
 fn delete_if_empty(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     let empty =
         matches!(srv.dbs[db].keys.peek(key), Some(Obj { val: Value::List(l), .. }) if l.is_empty());
     if empty {
         srv.dbs[db].delete(key);
-        keyspace_event(srv, db, "del", key);
+        crate::notify::keyspace_event(srv, NOTIFY_GENERIC, "del", key, db);
     }
     empty
 }
@@ -174,8 +194,13 @@ pub enum PopReply {
 
 /// Pops from the list at `key` of database `db` and writes the reply to
 /// `c` in the shape `how` asks for; then the housekeeping of
-/// listElementsRemoved: `dirty`, the pop event, deleting the key once
-/// empty. Popping several goes from `end` inwards, in that order.
+/// listElementsRemoved: the pop event, deleting the key once empty (and
+/// its `del` event), `signal_modified_key` unless `signal` is false, and
+/// `dirty`. Popping several goes from `end` inwards, in that order.
+///
+/// `signal` is false only for a BLPOP/BRPOP served once its key became
+/// ready: Redis skips the signal there, as the push that made the key
+/// ready already sent it (serveClientBlockedOnList).
 ///
 /// The caller has looked the key up (lazy expiry done). Returns the number
 /// of elements popped, which is what a blocking pop propagates as
@@ -189,6 +214,7 @@ pub fn serve_pop(
     key: &[u8],
     end: End,
     how: PopReply,
+    signal: bool,
 ) -> Result<usize, CmdError> {
     let Some(o) = srv.dbs[db].keys.get_mut(key) else {
         return Ok(0);
@@ -240,12 +266,11 @@ pub fn serve_pop(
             n
         }
     };
-    let event = match end {
-        End::Head => "lpop",
-        End::Tail => "rpop",
-    };
-    keyspace_event(srv, db, event, key);
+    list_event(srv, db, pop_event(end), key);
     delete_if_empty(srv, db, key);
+    if signal {
+        signal_modified_key(srv, db, key);
+    }
     srv.dirty += popped as u64;
     Ok(popped)
 }
@@ -256,9 +281,15 @@ pub fn serve_pop(
 /// (created with the current settings if missing; `src` and `dst` may be
 /// the same key), replying with the element as a bulk string.
 ///
+/// Events and signals as lmoveGenericCommand: `dst` is signalled, then
+/// gets its push event; `src` its pop event, `del` if it emptied, then its
+/// signal, which a blocked client served later skips (`signal_src` false:
+/// the push that woke it already signalled `src`).
+///
 /// Returns Ok(false) without writing anything when `src` is missing or
 /// empty; Err(WRONGTYPE) when either key holds another type, before any
 /// change.
+#[allow(clippy::too_many_arguments)]
 pub fn serve_move(
     srv: &mut Server,
     c: &mut Client,
@@ -267,6 +298,7 @@ pub fn serve_move(
     dst: &[u8],
     from: End,
     to: End,
+    signal_src: bool,
 ) -> Result<bool, CmdError> {
     match srv.dbs[db].keys.get_mut(src) {
         None => return Ok(false),
@@ -297,31 +329,25 @@ pub fn serve_move(
         return Ok(false);
     };
     let value = item.into_vec();
-    if dst_exists {
-        if let Some(l) = srv.dbs[db]
-            .keys
-            .get_mut(dst)
-            .and_then(|o| o.val.as_list_mut().ok())
-        {
-            l.push(&value, to);
-        }
-    } else {
-        let mut l = new_list(srv);
-        l.push(&value, to);
-        add_list(srv, db, dst, l);
+    // lmoveHandlePush: create the destination if needed, signal, push.
+    if !dst_exists {
+        add_list(srv, db, dst, new_list(srv));
     }
-    let push_event = match to {
-        End::Head => "lpush",
-        End::Tail => "rpush",
-    };
-    keyspace_event(srv, db, push_event, dst);
+    signal_modified_key(srv, db, dst);
+    if let Some(l) = srv.dbs[db]
+        .keys
+        .get_mut(dst)
+        .and_then(|o| o.val.as_list_mut().ok())
+    {
+        l.push(&value, to);
+    }
+    list_event(srv, db, push_event(to), dst);
     c.reply().bulk(&value);
-    let pop_event = match from {
-        End::Head => "lpop",
-        End::Tail => "rpop",
-    };
-    keyspace_event(srv, db, pop_event, src);
+    list_event(srv, db, pop_event(from), src);
     delete_if_empty(srv, db, src);
+    if signal_src {
+        signal_modified_key(srv, db, src);
+    }
     srv.dirty += 1;
     Ok(true)
 }
@@ -399,11 +425,8 @@ fn push_generic(cx: &mut Ctx, end: End, xx: bool) -> CmdResult {
     };
     cx.srv.dirty += values.len() as u64;
     cx.c.reply().int(len as i64);
-    let event = match end {
-        End::Head => "lpush",
-        End::Tail => "rpush",
-    };
-    keyspace_event(cx.srv, db, event, &key);
+    cx.modified(&key);
+    cx.notify(NOTIFY_LIST, push_event(end), &key);
     Ok(())
 }
 
@@ -458,7 +481,7 @@ fn pop_generic(cx: &mut Ctx, end: End) -> CmdResult {
         }
         Some(n) => PopReply::Array(n),
     };
-    serve_pop(cx.srv, cx.c, db, &key, end, how)?;
+    serve_pop(cx.srv, cx.c, db, &key, end, how, true)?;
     Ok(())
 }
 
@@ -490,6 +513,7 @@ pub fn lmpop(cx: &mut Ctx) -> CmdResult {
                 &key,
                 args.end,
                 PopReply::KeyArray(args.count),
+                true,
             )?;
             // Propagated as [LR]POP key <what was actually popped>.
             if cx.propagating() {
@@ -546,7 +570,8 @@ pub fn lset(cx: &mut Ctx) -> CmdResult {
         return Err(CmdError::OutOfRange);
     }
     cx.c.reply().ok();
-    keyspace_event(cx.srv, db, "lset", &key);
+    cx.modified(&key);
+    cx.notify(NOTIFY_LIST, "lset", &key);
     cx.srv.dirty += 1;
     Ok(())
 }
@@ -591,8 +616,10 @@ pub fn ltrim(cx: &mut Ctx) -> CmdResult {
     };
     list.del_range(0, ltrim);
     list.del_range(-rtrim, rtrim);
-    keyspace_event(cx.srv, db, "ltrim", &key);
+    // Redis reports the trim even when nothing was cut.
+    cx.notify(NOTIFY_LIST, "ltrim", &key);
     delete_if_empty(cx.srv, db, &key);
+    cx.modified(&key);
     cx.srv.dirty += (ltrim + rtrim) as u64;
     cx.c.reply().ok();
     Ok(())
@@ -611,7 +638,8 @@ pub fn lrem(cx: &mut Ctx) -> CmdResult {
     let removed = list.remove(&cx.c.argv[3], toremove.unsigned_abs(), toremove < 0);
     cx.srv.dirty += removed;
     if removed > 0 {
-        keyspace_event(cx.srv, db, "lrem", &key);
+        cx.modified(&key);
+        cx.notify(NOTIFY_LIST, "lrem", &key);
     }
     delete_if_empty(cx.srv, db, &key);
     cx.c.reply().int(removed as i64);
@@ -638,7 +666,8 @@ pub fn linsert(cx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     let len = list.len();
-    keyspace_event(cx.srv, db, "linsert", &key);
+    cx.modified(&key);
+    cx.notify(NOTIFY_LIST, "linsert", &key);
     cx.srv.dirty += 1;
     cx.c.reply().int(len as i64);
     Ok(())
@@ -754,7 +783,7 @@ fn move_generic(cx: &mut Ctx, from: End, to: End) -> CmdResult {
             list_of(o)?;
         }
     }
-    if !serve_move(cx.srv, cx.c, db, &src, &dst, from, to)? {
+    if !serve_move(cx.srv, cx.c, db, &src, &dst, from, to, true)? {
         // Only an empty list left by an old RDB file gets here.
         cx.c.reply().null();
     }

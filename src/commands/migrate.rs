@@ -243,11 +243,7 @@ pub fn migrate(cx: &mut Ctx) -> CmdResult {
         match outcome {
             Replies::Done { acked, error } => {
                 if !o.copy {
-                    for i in &acked {
-                        cx.srv.dbs[db].delete(&keys[*i].0);
-                        cx.dirty(1);
-                    }
-                    propagate_deleted(cx, &keys, &acked);
+                    delete_sent(cx, db, &keys, &acked);
                 }
                 if let Some(cs) = cx.srv.migrate_sockets.get_mut(&name) {
                     cs.last_dbid = if error.is_some() { -1 } else { dbid };
@@ -272,11 +268,7 @@ pub fn migrate(cx: &mut Ctx) -> CmdResult {
                     continue;
                 }
                 if !o.copy {
-                    for i in &acked {
-                        cx.srv.dbs[db].delete(&keys[*i].0);
-                        cx.dirty(1);
-                    }
-                    propagate_deleted(cx, &keys, &acked);
+                    delete_sent(cx, db, &keys, &acked);
                 }
                 return Err(CmdError::owned(format!(
                     "IOERR error or timeout {} to target instance",
@@ -285,6 +277,21 @@ pub fn migrate(cx: &mut Ctx) -> CmdResult {
             }
         }
     }
+}
+
+/// Without COPY, the keys the target accepted are deleted here, each
+/// signalled and announced as `del` like any deletion, and propagated.
+fn delete_sent(cx: &mut Ctx, db: usize, keys: &[(Vec<u8>, i64, Vec<u8>)], acked: &[usize]) {
+    for &i in acked {
+        let Some((key, _, _)) = keys.get(i) else {
+            continue;
+        };
+        cx.srv.dbs[db].delete(key);
+        crate::db::signal_modified_key(cx.srv, db, key);
+        crate::notify::keyspace_event(cx.srv, crate::config::NOTIFY_GENERIC, "del", key, db);
+        cx.dirty(1);
+    }
+    propagate_deleted(cx, keys, acked);
 }
 
 /// The keys moved away are propagated as one DEL of them (MIGRATE itself

@@ -125,6 +125,20 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
     let end = c.out.len();
     crate::pubsub::flush_exec_out(srv, c, end);
     c.flags |= std::mem::take(&mut srv.exec_flags);
+    // Invalidations that waited for a client out of reach (one served
+    // after a blocking wait, or this one) go out now, after the replies.
+    if srv.tracking.has_pending() {
+        crate::tracking::settle(srv, c);
+    }
+    if c.tracking.as_ref().is_some_and(|t| t.caching)
+        && c.flags & (flags::POSTPONED | flags::BLOCKED) == 0
+    {
+        let client_cmd = srv
+            .commands
+            .lookup(&c.argv)
+            .is_some_and(|id| srv.commands.get(id).fullname.starts_with("client"));
+        crate::tracking::after_command(c, client_cmd);
+    }
     srv.exec_slot = usize::MAX;
     srv.exec_client_id = 0;
 }
@@ -177,6 +191,12 @@ fn check_and_run(srv: &mut Server, c: &mut Client, start: u64) {
     if c.flags & flags::MULTI != 0 && cflags & spec::CMD_NO_MULTI != 0 {
         reject(srv, c, id, "ERR Command not allowed inside a transaction");
         return;
+    }
+    // Keep the tracking table within tracking-table-max-keys (Redis does
+    // it here, after the memory check): this client hears of its evicted
+    // keys before its reply.
+    if srv.tracking.clients() > 0 {
+        crate::tracking::limit_used_slots(srv, Some(&mut *c));
     }
     let from_master = c.flags & flags::MASTER != 0;
     // writeCommandsDeniedByDiskError: with save points and
@@ -393,6 +413,7 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
         srv.prop.arbitrary_keys = true;
     }
     let prop = crate::persistence::propagate::begin_call(srv);
+    srv.tracking.call_depth += 1;
     let res = {
         let mut cx = Ctx { srv, c, cmd: id };
         handler(&mut cx)
@@ -400,9 +421,6 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     // afterCommand: the command's effects (if it changed anything) go to
     // the AOF buffer now, before any reply can leave.
     crate::persistence::propagate::end_call(srv, prop, c.db, &c.argv);
-    // Messages published to this client while it ran come before the
-    // command's reply, as if written into its buffer at once.
-    crate::pubsub::flush_exec_out(srv, c, mark);
     c.flags |= std::mem::take(&mut srv.exec_flags);
     // WAIT counts the replicas that reached this client's last write.
     if srv.repl.master_repl_offset != repl_off {
@@ -419,6 +437,21 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     if c.flags & (flags::REPLY_OFF | flags::REPLY_SKIP) != 0 {
         c.out.truncate(mark.max(c.sent));
         c.flags &= !flags::REPLY_SKIP;
+    }
+    // Pushes published to this client while it ran (messages, and its own
+    // (un)subscribe acknowledgements) come before the command's reply, as
+    // if written into its buffer at once, and ignore CLIENT REPLY OFF.
+    crate::pubsub::flush_exec_out(srv, c, mark);
+    // Client-side caching: remember what a read-only command read, then,
+    // at the end of the top-level call (a whole EXEC), tell this client of
+    // the keys its own command changed, after its reply. Pushes ignore
+    // CLIENT REPLY OFF, hence after the truncation above.
+    if c.flags & flags::TRACKING != 0 {
+        crate::tracking::remember_keys(srv, c, id);
+    }
+    srv.tracking.call_depth -= 1;
+    if srv.tracking.call_depth == 0 && srv.tracking.has_pending() {
+        crate::tracking::settle(srv, c);
     }
     srv.stats.total_commands_processed += 1;
     // A command that blocked is counted when it completes (src/blocking.rs).
@@ -475,7 +508,7 @@ impl Ctx<'_> {
     /// `keep_ttl`. Marks the change for save points and watchers.
     pub fn set_key(&mut self, key: &[u8], val: Value, keep_ttl: bool) {
         let obj = self.obj(val);
-        self.db().set(key, obj, keep_ttl);
+        crate::db::set_key(self.srv, self.c.db, key, obj, keep_ttl);
     }
 
     /// The key's value changed (signalModifiedKey): invalidates WATCH and

@@ -77,6 +77,7 @@ pub fn debug_loadaof(cx: &mut Ctx) -> CmdResult {
     if cx.srv.aof.state != persistence::aof::AofState::Off {
         persistence::aof::flush(cx.srv, true);
     }
+    crate::db::signal_flushed_db(cx.srv, None, false);
     for db in cx.srv.dbs.iter_mut() {
         drop(db.take_all());
     }
@@ -170,12 +171,14 @@ pub fn restore(cx: &mut Ctx) -> CmdResult {
         if deleted {
             cx.dirty(1);
             cx.propagate_as(&[b"DEL", &key]);
+            cx.modified(&key);
+            cx.notify(crate::config::NOTIFY_GENERIC, "del", &key);
         }
         cx.reply().ok();
         return Ok(());
     }
     let lru = restored_lru(cx, idle, freq);
-    cx.srv.dbs[db].add(&key, Obj { val, lru });
+    crate::db::add_key(cx.srv, db, &key, Obj { val, lru });
     if ttl > 0 {
         cx.srv.dbs[db].set_expire(&key, ttl);
         // A relative TTL is propagated as the absolute time, with ABSTTL.
@@ -186,6 +189,8 @@ pub fn restore(cx: &mut Ctx) -> CmdResult {
             crate::persistence::propagate::set_rewrite(cx.srv, argv);
         }
     }
+    cx.modified(&key);
+    cx.notify(crate::config::NOTIFY_GENERIC, "restore", &key);
     cx.dirty(1);
     cx.reply().ok();
     Ok(())
@@ -236,6 +241,8 @@ pub fn debug_reload(cx: &mut Ctx) -> CmdResult {
         return Err(CmdError::msg("ERR"));
     }
     if flush {
+        // emptyData: watchers and tracking clients see every db flushed.
+        crate::db::signal_flushed_db(cx.srv, None, false);
         for db in cx.srv.dbs.iter_mut() {
             drop(db.take_all());
         }

@@ -12,7 +12,10 @@
 //! * result encodings: the STORE variants build their result in a set that
 //!   starts as an intset, so integer results stay intsets; they delete the
 //!   destination when the result is empty;
-//! * `dirty` counts, which drive save points and (later) propagation.
+//! * `dirty` counts, which drive save points and (later) propagation;
+//! * keyspace events and `signal_modified_key` calls: the same events, in
+//!   the same order, only when something changed (SADD of existing
+//!   members, SREM of absent ones report nothing).
 //!
 //! Sets never hold clients, so there is no blocking variant here.
 
@@ -22,6 +25,7 @@ use bytes::Bytes;
 
 use super::keyspace::{parse_cursor, parse_scan_opts};
 use super::{lookup_read, lookup_write, Ctx, Handler};
+use crate::config::{NOTIFY_GENERIC, NOTIFY_SET};
 use crate::errors::{CmdError, CmdResult};
 use crate::net::reply::Reply;
 use crate::types::listpack::Entry;
@@ -83,6 +87,13 @@ fn parse_non_negative(b: &[u8], not_int: CmdError, negative: CmdError) -> Result
 // SADD SREM SMOVE
 // ---------------------------------------------------------------------------
 
+/// dbAdd of a new set key, which the caller knows is absent: the one place
+/// SADD and SMOVE create keys.
+fn add_set(cx: &mut Ctx, key: &[u8], set: Set) {
+    let obj = cx.obj(Value::Set(Box::new(set)));
+    crate::db::add_key(cx.srv, cx.c.db, key, obj);
+}
+
 pub fn sadd(cx: &mut Ctx) -> CmdResult {
     let key = cx.arg_bytes(1);
     let max = max_intset(cx);
@@ -95,11 +106,14 @@ pub fn sadd(cx: &mut Ctx) -> CmdResult {
         None => {
             let mut set = Set::new_for(cx.arg(2));
             let n = cx.c.argv[2..].iter().filter(|m| set.add(m, max)).count();
-            let obj = cx.obj(Value::Set(Box::new(set)));
-            cx.db().add(&key, obj);
+            add_set(cx, &key, set);
             n
         }
     };
+    if added > 0 {
+        cx.modified(&key);
+        cx.notify(NOTIFY_SET, "sadd", &key);
+    }
     cx.dirty(added as u64);
     cx.reply().int(added as i64);
     Ok(())
@@ -122,8 +136,16 @@ pub fn srem(cx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    if set.is_empty() {
+    let removed_key = set.is_empty();
+    if removed_key {
         cx.db().delete(&key);
+    }
+    if deleted > 0 {
+        cx.modified(&key);
+        cx.notify(NOTIFY_SET, "srem", &key);
+        if removed_key {
+            cx.notify(NOTIFY_GENERIC, "del", &key);
+        }
     }
     cx.dirty(deleted);
     cx.reply().int(deleted as i64);
@@ -161,8 +183,11 @@ pub fn smove(cx: &mut Ctx) -> CmdResult {
         cx.reply().int(0);
         return Ok(());
     }
-    if src_set.is_empty() {
+    let src_emptied = src_set.is_empty();
+    cx.notify(NOTIFY_SET, "srem", &src);
+    if src_emptied {
         cx.db().delete(&src);
+        cx.notify(NOTIFY_GENERIC, "del", &src);
     }
     let max = max_intset(cx);
     let added = match cx.srv.dbs[db].keys.get_mut(&dst) {
@@ -170,11 +195,15 @@ pub fn smove(cx: &mut Ctx) -> CmdResult {
         None => {
             let mut set = Set::new_for(&ele);
             set.add(&ele, max);
-            let obj = cx.obj(Value::Set(Box::new(set)));
-            cx.db().add(&dst, obj);
+            add_set(cx, &dst, set);
             true
         }
     };
+    cx.modified(&src);
+    if added {
+        cx.modified(&dst);
+        cx.notify(NOTIFY_SET, "sadd", &dst);
+    }
     cx.dirty(1 + added as u64);
     cx.reply().int(1);
     Ok(())
@@ -245,11 +274,14 @@ pub fn spop(cx: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     let now_empty = set.is_empty();
-    bulk_entry(&mut cx.c.reply(), m.entry());
     let member = propagating.then(|| m.entry().to_vec());
+    bulk_entry(&mut cx.c.reply(), m.entry());
+    cx.notify(NOTIFY_SET, "spop", &key);
     if now_empty {
         cx.db().delete(&key);
+        cx.notify(NOTIFY_GENERIC, "del", &key);
     }
+    cx.modified(&key);
     cx.dirty(1);
     // Which member went is random: propagate the SREM it amounted to.
     if let Some(member) = member {
@@ -286,12 +318,16 @@ fn spop_with_count(cx: &mut Ctx) -> CmdResult {
         cx.reply().set_len(0);
         return Ok(());
     }
+    // Reported before anything goes, as Redis does.
+    cx.notify(NOTIFY_SET, "spop", &key);
     cx.dirty(count.min(size));
     if count >= size {
         sunion_diff_generic(cx, std::slice::from_ref(&key), None, SetOp::Union)?;
         cx.db().delete(&key);
+        cx.notify(NOTIFY_GENERIC, "del", &key);
         // The whole set went: one DEL says it.
         cx.propagate_as(&[b"DEL", &key]);
+        cx.modified(&key);
         return Ok(());
     }
     // Otherwise one SREM per member popped, and not the SPOP itself.
@@ -310,6 +346,7 @@ fn spop_with_count(cx: &mut Ctx) -> CmdResult {
     for m in &popped {
         cx.also_propagate(&[b"SREM", &key, m]);
     }
+    cx.modified(&key);
     res
 }
 
@@ -506,16 +543,25 @@ fn peek_sets<'a>(db: &'a crate::db::Db, keys: &[Bytes]) -> Vec<Option<&'a Set>> 
 }
 
 /// Replies to a STORE variant and stores (or deletes) the destination:
-/// an empty result deletes it and replies 0.
-fn store_result(cx: &mut Ctx, dst: &[u8], result: Set) {
+/// an empty result deletes it and replies 0. `event` is the command's
+/// (sinterstore, sunionstore, sdiffstore); a deleted destination reports
+/// `del` instead.
+fn store_result(cx: &mut Ctx, dst: &[u8], result: Set, event: &'static str) {
     let n = result.len();
     if n > 0 {
+        // setKey: store, then signal the change.
         cx.set_key(dst, Value::Set(Box::new(result)), false);
+        cx.reply().int(n as i64);
+        cx.notify(NOTIFY_SET, event, dst);
         cx.dirty(1);
-    } else if cx.db().delete(dst).is_some() {
-        cx.dirty(1);
+        return;
     }
-    cx.reply().int(n as i64);
+    cx.reply().int(0);
+    if cx.db().delete(dst).is_some() {
+        cx.dirty(1);
+        cx.modified(dst);
+        cx.notify(NOTIFY_GENERIC, "del", dst);
+    }
 }
 
 fn sinter_generic(cx: &mut Ctx, keys: &[Bytes], target: InterTarget) -> CmdResult {
@@ -523,7 +569,7 @@ fn sinter_generic(cx: &mut Ctx, keys: &[Bytes], target: InterTarget) -> CmdResul
     if exists.contains(&false) {
         // An intersection with an empty set is empty.
         match target {
-            InterTarget::Store(dst) => store_result(cx, &dst, Set::new()),
+            InterTarget::Store(dst) => store_result(cx, &dst, Set::new(), "sinterstore"),
             InterTarget::Card(_) => cx.reply().int(0),
             InterTarget::Reply => cx.reply().set_len(0),
         }
@@ -576,7 +622,7 @@ fn sinter_generic(cx: &mut Ctx, keys: &[Bytes], target: InterTarget) -> CmdResul
         }
         InterTarget::Store(dst) => {
             lookups.apply(cx, keys);
-            store_result(cx, &dst, result);
+            store_result(cx, &dst, result, "sinterstore");
             return Ok(());
         }
     }
@@ -711,7 +757,13 @@ fn sunion_diff_generic(cx: &mut Ctx, keys: &[Bytes], dst: Option<Bytes>, op: Set
     };
     lookups.apply(cx, keys);
     match dst {
-        Some(dst) => store_result(cx, &dst, result),
+        Some(dst) => {
+            let event = match op {
+                SetOp::Union => "sunionstore",
+                SetOp::Diff => "sdiffstore",
+            };
+            store_result(cx, &dst, result, event);
+        }
         None => {
             let mut r = cx.reply();
             r.set_len(result.len());

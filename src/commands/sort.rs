@@ -248,9 +248,13 @@ fn sort_generic(cx: &mut Ctx, readonly: bool) -> CmdResult {
                 for it in &items {
                     list.push(it, crate::types::quicklist::End::Tail);
                 }
-                cx.set_key(&dst, Value::List(Box::new(list)), false);
+                let obj = cx.obj(Value::List(Box::new(list)));
+                crate::db::set_key(cx.srv, cx.c.db, &dst, obj, false);
+                cx.notify(crate::config::NOTIFY_LIST, "sortstore", &dst);
                 cx.dirty(outlen as u64);
             } else if cx.db().delete(&dst).is_some() {
+                cx.modified(&dst);
+                cx.notify(crate::config::NOTIFY_GENERIC, "del", &dst);
                 cx.dirty(1);
             }
             cx.reply().int(outlen as i64);

@@ -1,9 +1,14 @@
 //! String commands (t_string.c): SET and its variants, GET family,
 //! counters, APPEND/SETRANGE/GETRANGE, MGET/MSET, LCS.
+//!
+//! Every write signals the key and publishes Redis' event for it (`set`,
+//! `append`, `incrby`...; `new` when the key is created) only once it has
+//! succeeded: a refused or no-op command publishes nothing.
 
 use bytes::Bytes;
 
 use super::Ctx;
+use crate::config::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::errors::{CmdError, CmdResult};
 use crate::persistence::propagate;
 use crate::types::value::{StrRef, Value};
@@ -110,6 +115,20 @@ fn expire_ms(cx: &Ctx, idx: usize, f: u32) -> Result<i64, CmdError> {
     Ok(ms)
 }
 
+/// Store a string as Redis' setKey: add (announced as `new`) or overwrite,
+/// drop the TTL unless `keep_ttl`, and signal the change.
+fn set_key(cx: &mut Ctx, key: &[u8], val: Value, keep_ttl: bool) {
+    let obj = cx.obj(val);
+    crate::db::set_key(cx.srv, cx.c.db, key, obj, keep_ttl);
+}
+
+/// Add or overwrite without signalling (dbAdd / dbOverwrite), for commands
+/// that signal and notify themselves once the value is final.
+fn put_key(cx: &mut Ctx, key: &[u8], val: Value, keep_ttl: bool) {
+    let obj = cx.obj(val);
+    crate::db::put_key(cx.srv, cx.c.db, key, obj, keep_ttl);
+}
+
 /// Reply with the string at `key`, null if missing; WRONGTYPE otherwise.
 /// Returns whether the key existed.
 fn get_generic(cx: &mut Ctx, key_idx: usize) -> Result<bool, CmdError> {
@@ -159,8 +178,9 @@ fn set_generic(cx: &mut Ctx, f: u32, expire_idx: usize, ok_reply: Option<i64>) -
         2
     };
     let val = Value::from_bytes(cx.arg(val_idx));
-    cx.set_key(&key, val, f & opt::KEEPTTL != 0);
+    set_key(cx, &key, val, f & opt::KEEPTTL != 0);
     cx.dirty(1);
+    cx.notify(NOTIFY_STRING, "set", &key);
     if let Some(ms) = when {
         cx.db().set_expire(&key, ms);
         // Relative times are resolved once, here: SET key val PXAT <ms>.
@@ -169,6 +189,7 @@ fn set_generic(cx: &mut Ctx, f: u32, expire_idx: usize, ok_reply: Option<i64>) -
             let val = cx.arg_bytes(val_idx);
             cx.propagate_as(&[b"SET", &key, &val, b"PXAT", &ms]);
         }
+        cx.notify(NOTIFY_GENERIC, "expire", &key);
     } else if f & opt::GET != 0 && cx.propagating() {
         // GET changes nothing: propagate without it.
         let argv: Vec<Bytes> = (0..cx.argc())
@@ -235,15 +256,21 @@ pub fn getex(cx: &mut Ctx) -> CmdResult {
                 b"DEL"
             };
             cx.propagate_as(&[del, &key]);
+            cx.modified(&key);
+            cx.notify(NOTIFY_GENERIC, "del", &key);
         }
         Some(ms) => {
             cx.db().set_expire(&key, ms);
             cx.dirty(1);
             cx.propagate_as(&[b"PEXPIREAT", &key, &propagate::int_arg(ms)]);
+            cx.modified(&key);
+            cx.notify(NOTIFY_GENERIC, "expire", &key);
         }
         None if f & opt::PERSIST != 0 && cx.db().persist(&key) => {
             cx.dirty(1);
+            cx.modified(&key);
             cx.propagate_as(&[b"PERSIST", &key]);
+            cx.notify(NOTIFY_GENERIC, "persist", &key);
         }
         None => {}
     }
@@ -261,6 +288,8 @@ pub fn getdel(cx: &mut Ctx) -> CmdResult {
             b"DEL"
         };
         cx.propagate_as(&[del, &key]);
+        cx.modified(&key);
+        cx.notify(NOTIFY_GENERIC, "del", &key);
     }
     Ok(())
 }
@@ -269,7 +298,8 @@ pub fn getset(cx: &mut Ctx) -> CmdResult {
     get_generic(cx, 1)?;
     let key = cx.arg_bytes(1);
     let val = Value::from_bytes(cx.arg(2));
-    cx.set_key(&key, val, false);
+    set_key(cx, &key, val, false);
+    cx.notify(NOTIFY_STRING, "set", &key);
     cx.dirty(1);
     let val = cx.arg_bytes(2);
     cx.propagate_as(&[b"SET", &key, &val]);
@@ -329,7 +359,8 @@ fn mset_generic(cx: &mut Ctx, nx: bool) -> CmdResult {
     for j in (1..cx.argc()).step_by(2) {
         let key = cx.arg_bytes(j);
         let val = Value::from_bytes(cx.arg(j + 1));
-        cx.set_key(&key, val, false);
+        set_key(cx, &key, val, false);
+        cx.notify(NOTIFY_STRING, "set", &key);
     }
     cx.dirty((cx.argc() as u64 - 1) / 2);
     if nx {
@@ -366,7 +397,7 @@ pub fn append(cx: &mut Ctx) -> CmdResult {
     let total = match cx.lookup_write(&key) {
         None => {
             let val = Value::from_bytes(&tail);
-            cx.set_key(&key, val, true);
+            put_key(cx, &key, val, true);
             tail.len()
         }
         Some(o) => {
@@ -381,6 +412,8 @@ pub fn append(cx: &mut Ctx) -> CmdResult {
             v.len()
         }
     };
+    cx.modified(&key);
+    cx.notify(NOTIFY_STRING, "append", &key);
     cx.dirty(1);
     cx.reply().int(total as i64);
     Ok(())
@@ -421,7 +454,7 @@ pub fn setrange(cx: &mut Ctx) -> CmdResult {
     }
     check_string_length(cx, offset, value.len())?;
     if !exists {
-        cx.set_key(&key, Value::raw(Vec::new()), false);
+        put_key(cx, &key, Value::raw(Vec::new()), false);
     }
     let Some(o) = cx.lookup_write(&key) else {
         return Ok(());
@@ -433,6 +466,9 @@ pub fn setrange(cx: &mut Ctx) -> CmdResult {
     }
     v[offset..end].copy_from_slice(&value);
     let len = v.len();
+    // `value` is not empty here: an empty one returned above.
+    cx.modified(&key);
+    cx.notify(NOTIFY_STRING, "setrange", &key);
     cx.dirty(1);
     cx.reply().int(len as i64);
     Ok(())
@@ -488,8 +524,10 @@ fn incr_by(cx: &mut Ctx, delta: i64) -> CmdResult {
     match cx.lookup_write(&key) {
         // Modify in place, keeping the TTL, as dbOverwrite would.
         Some(o) if exists => o.val = Value::Int(new),
-        _ => cx.set_key(&key, Value::Int(new), true),
+        _ => put_key(cx, &key, Value::Int(new), true),
     }
+    cx.modified(&key);
+    cx.notify(NOTIFY_STRING, "incrby", &key);
     cx.dirty(1);
     cx.reply().int(new);
     Ok(())
@@ -533,7 +571,9 @@ pub fn incrbyfloat(cx: &mut Ctx) -> CmdResult {
         return Err(CmdError::msg("ERR increment would produce NaN or Infinity"));
     }
     let text = sum.format_human();
-    cx.set_key(&key, Value::embstr_or_raw(text.as_bytes()), true);
+    put_key(cx, &key, Value::embstr_or_raw(text.as_bytes()), true);
+    cx.modified(&key);
+    cx.notify(NOTIFY_STRING, "incrbyfloat", &key);
     cx.dirty(1);
     // The sum is what replicas and the AOF must see, not the increment
     // (float formatting could differ elsewhere).

@@ -155,6 +155,10 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("client|unpause", client::unpause),
     ("client|reply", client::reply),
     ("client|no-evict", client::no_evict),
+    ("client|tracking", client::tracking),
+    ("client|caching", client::caching),
+    ("client|getredir", client::getredir),
+    ("client|trackinginfo", client::trackinginfo),
     ("client|help", client::help),
     // server
     ("info", info::info),

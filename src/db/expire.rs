@@ -58,12 +58,24 @@ pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     if srv.pause_until_ms != 0 && srv.is_paused() {
         return true;
     }
-    srv.dbs[db].delete(key);
-    srv.stats.expired_keys += 1;
-    // Not counted in `dirty` (as in Redis): the DEL is propagated on its
-    // own, ahead of the command that found the key expired.
+    delete_expired_key(srv, db, key);
+    true
+}
+
+/// Delete a key whose TTL has passed (Redis' deleteExpiredKeyAndPropagate):
+/// the `expired` event, WATCH/tracking invalidation, a DEL (or UNLINK) for
+/// the AOF and replicas, and the `expired_keys` stat. Not counted in
+/// `dirty` (as in Redis): the DEL is propagated on its own, ahead of the
+/// command that found the key expired. Returns whether the key existed.
+pub fn delete_expired_key(srv: &mut Server, db: usize, key: &[u8]) -> bool {
+    if srv.dbs[db].delete(key).is_none() {
+        return false;
+    }
+    crate::notify::keyspace_event(srv, crate::config::NOTIFY_EXPIRED, "expired", key, db);
+    crate::db::signal_modified_key_no_client(srv, db, key);
     let lazy = srv.cfg.lazyfree_lazy_expire;
     crate::persistence::propagate::propagate_deletion(srv, db, key, lazy);
+    srv.stats.expired_keys += 1;
     true
 }
 
@@ -142,11 +154,8 @@ pub fn active_expire_cycle(srv: &mut Server, kind: CycleKind) {
             for (k, when) in &keys {
                 sampled += 1;
                 if *when <= now_ms {
-                    if srv.dbs[idx].delete(k).is_some() {
+                    if delete_expired_key(srv, idx, k) {
                         expired += 1;
-                        srv.stats.expired_keys += 1;
-                        let lazy = srv.cfg.lazyfree_lazy_expire;
-                        crate::persistence::propagate::propagate_deletion(srv, idx, k, lazy);
                     }
                 } else {
                     ttl_sum += when - now_ms;

@@ -2,6 +2,13 @@
 //! low-level add/overwrite/delete operations. Expiry policy (lazy and
 //! active) lives in `expire.rs`; commands reach keys through `Ctx` helpers,
 //! which apply lazy expiry and keep the stats.
+//!
+//! The free functions are the server-level hooks of db.c: `add_key`,
+//! `put_key` and `set_key` (dbAdd / setKey) publish the `new` keyspace
+//! event for a key that did not exist, `signal_modified_key` and
+//! `signal_flushed_db` tell WATCH and client-side caching about changes.
+//! `Db` itself cannot publish (it has no access to the clients), so a
+//! command that creates a key must go through these, not `Db::add`.
 
 pub mod dict;
 pub mod digest;
@@ -24,6 +31,17 @@ pub fn signal_modified_key(srv: &mut crate::server::Server, db: usize, key: &[u8
     crate::tracking::invalidate_key(srv, key, true);
 }
 
+/// `signal_modified_key` for a change no client made (Redis'
+/// signalModifiedKey with a NULL client: expiry, eviction). WATCH sees it
+/// as any change; client-side caching tells NOLOOP BCAST clients of it even
+/// when their own command found the key expired.
+pub fn signal_modified_key_no_client(srv: &mut crate::server::Server, db: usize, key: &[u8]) {
+    if srv.multi.watching_clients > 0 {
+        crate::multi::touch_watched_key(srv, db, key);
+    }
+    crate::tracking::invalidate_key_no_client(srv, key);
+}
+
 /// A database (or, with None, every database) was emptied by FLUSHDB /
 /// FLUSHALL (Redis' signalFlushedDb): call it before the keys go, so
 /// WATCH sees which watched keys existed; client-side caches are flushed.
@@ -36,6 +54,42 @@ pub fn signal_flushed_db(srv: &mut crate::server::Server, dbid: Option<usize>, l
         crate::multi::touch_all_watched_keys_in_db(srv, id, None);
     }
     crate::tracking::invalidate_on_flush(srv, lazy);
+}
+
+/// Add `key`, which the caller knows is absent (Redis' dbAdd): besides
+/// storing it, a new key is announced with the `new` keyspace event. Every
+/// command path that creates a key goes through here or `put_key`.
+pub fn add_key(srv: &mut crate::server::Server, db: usize, key: &[u8], obj: Obj) {
+    srv.dbs[db].add(key, obj);
+    crate::notify::keyspace_event(srv, crate::config::NOTIFY_NEW, "new", key, db);
+}
+
+/// Add or overwrite `key` (dbAdd or dbOverwrite, whichever applies),
+/// dropping its TTL unless `keep_ttl`; `new` is published only when the
+/// key was absent. No signalModifiedKey: for commands that signal later
+/// themselves (APPEND, INCR, SETRANGE...). Returns whether it was added.
+pub fn put_key(
+    srv: &mut crate::server::Server,
+    db: usize,
+    key: &[u8],
+    obj: Obj,
+    keep_ttl: bool,
+) -> bool {
+    let added = srv.dbs[db].set(key, obj, keep_ttl);
+    if added {
+        crate::notify::keyspace_event(srv, crate::config::NOTIFY_NEW, "new", key, db);
+    }
+    added
+}
+
+/// Store a value as Redis' setKey does: a write lookup first (so a key
+/// whose TTL passed is reported `expired` and then added as `new`), then
+/// `put_key` and signalModifiedKey. The command still publishes its own
+/// event (`set`, `sortstore`...).
+pub fn set_key(srv: &mut crate::server::Server, db: usize, key: &[u8], obj: Obj, keep_ttl: bool) {
+    expire::expire_if_needed(srv, db, key);
+    put_key(srv, db, key, obj, keep_ttl);
+    signal_modified_key(srv, db, key);
 }
 
 pub struct Db {
@@ -87,17 +141,21 @@ impl Db {
         self.expires.get(key).copied()
     }
 
-    /// Add or overwrite `key`, dropping any TTL unless `keep_ttl`.
-    pub fn set(&mut self, key: &[u8], obj: Obj, keep_ttl: bool) {
+    /// Add or overwrite `key`, dropping any TTL unless `keep_ttl`. Returns
+    /// true if the key was added (it did not exist).
+    pub fn set(&mut self, key: &[u8], obj: Obj, keep_ttl: bool) -> bool {
         self.signal_ready(key, &obj);
-        if let Some(old) = self.keys.get_mut(key) {
+        let added = if let Some(old) = self.keys.get_mut(key) {
             *old = obj;
+            false
         } else {
             self.keys.insert_new(Key::new(key), obj);
-        }
+            true
+        };
         if !keep_ttl && !self.expires.is_empty() {
             self.expires.remove(key);
         }
+        added
     }
 
     /// Add `key`, which the caller knows is absent.
@@ -184,5 +242,34 @@ impl Db {
             std::mem::replace(&mut self.keys, Dict::new()),
             std::mem::replace(&mut self.expires, Dict::new()),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::value::Value;
+
+    fn obj(s: &[u8]) -> Obj {
+        Obj {
+            val: Value::from_bytes(s),
+            lru: 0,
+        }
+    }
+
+    /// `set` reports an add (which publishes `new`) only for an absent
+    /// key, and keeps or drops the TTL as asked.
+    #[test]
+    fn set_reports_whether_the_key_was_added() {
+        let mut db = Db::new(0);
+        assert!(db.set(b"k", obj(b"1"), false));
+        db.set_expire(b"k", 1_000);
+        assert!(!db.set(b"k", obj(b"2"), true));
+        assert_eq!(db.expire_at_ms(b"k"), Some(1_000));
+        assert!(!db.set(b"k", obj(b"3"), false));
+        assert_eq!(db.expire_at_ms(b"k"), None);
+        db.delete(b"k");
+        assert!(db.set(b"k", obj(b"4"), false));
+        assert_eq!(db.len(), 1);
     }
 }

@@ -255,6 +255,15 @@ impl Client {
         if self.flags & flags::BLOCKED != 0 {
             fl.push('b');
         }
+        if let Some(t) = &self.tracking {
+            fl.push('t');
+            if t.broken_redirect {
+                fl.push('R');
+            }
+            if t.bcast {
+                fl.push('B');
+            }
+        }
         if self.flags & flags::CLOSE_AFTER_REPLY != 0 {
             fl.push('c');
         }
@@ -289,7 +298,7 @@ impl Client {
         let tot = qbuf + qbuf_free + argv_mem + self.out.capacity() + 1024;
         let _ = write!(
             out,
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -311,6 +320,7 @@ impl Client {
             events,
             self.last_cmd,
             self.user,
+            self.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
             self.resp
         );
     }

@@ -290,6 +290,9 @@ fn finish_full_sync(srv: &mut Server, payload: Payload) {
         crate::persistence::aof::stop_append_only(srv);
     }
     crate::persistence::fork::kill_child(srv);
+    // emptyData's signalFlushedDb: WATCHers and client-side caches learn
+    // that every key is gone.
+    crate::db::signal_flushed_db(srv, None, false);
     for db in srv.dbs.iter_mut() {
         drop(db.take_all());
         db.local_expires.clear();

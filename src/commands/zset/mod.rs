@@ -10,6 +10,10 @@
 //! * `pop.rs`: ZPOPMIN/ZPOPMAX/ZMPOP and `zpop_reply`, the pop core the
 //!   blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP) share;
 //! * `setops.rs`: ZUNION/ZINTER/ZDIFF[STORE] and ZINTERCARD.
+//!
+//! Every write publishes t_zset.c's keyspace events and calls
+//! `signal_modified_key` at the same points, only when something changed.
+//! New keys go in through `Db::add` (dbAdd) or `Ctx::set_key` (setKey).
 
 mod pop;
 mod range;
@@ -18,6 +22,7 @@ mod setops;
 use std::collections::HashSet;
 
 use super::{lookup_read, lookup_write, Ctx, Handler};
+use crate::config::{NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::db::dict::random_below;
 use crate::errors::{CmdError, CmdResult};
 use crate::net::reply::Reply;
@@ -120,31 +125,36 @@ fn arg_long_in(cx: &Ctx, i: usize, min: i64, msg: &'static str) -> Result<i64, C
     }
 }
 
-/// Stores a new zset under `key` (dbAdd/setKey) with a fresh LRU stamp.
-fn store(srv: &mut Server, db: usize, key: &[u8], z: ZSet) {
+/// Adds a new zset under `key`, which the caller knows is absent (dbAdd),
+/// with a fresh LRU stamp.
+fn add_zset(srv: &mut Server, db: usize, key: &[u8], z: ZSet) {
     let obj = Obj {
         val: Value::ZSet(Box::new(z)),
         lru: srv.new_lru_field(),
     };
-    srv.dbs[db].set(key, obj, false);
+    crate::db::add_key(srv, db, key, obj);
 }
 
 /// The end of every *STORE: keep a non-empty result (replacing the key and
-/// its TTL), or delete the destination; reply with the stored size.
-fn finish_store(cx: &mut Ctx, dst: &[u8], result: Option<ZSet>) {
+/// its TTL, as setKey) and report `event`, or delete the destination
+/// (reporting `del` if it existed); reply with the stored size.
+fn finish_store(cx: &mut Ctx, dst: &[u8], result: Option<ZSet>, event: &'static str) {
     let db = cx.c.db;
     match result.filter(|z| !z.is_empty()) {
         Some(z) => {
             let n = z.len();
-            store(cx.srv, db, dst, z);
-            cx.srv.dirty += 1;
+            cx.set_key(dst, Value::ZSet(Box::new(z)), false);
             cx.c.reply().int(n as i64);
+            cx.notify(NOTIFY_ZSET, event, dst);
+            cx.srv.dirty += 1;
         }
         None => {
+            cx.c.reply().int(0);
             if cx.srv.dbs[db].delete(dst).is_some() {
+                cx.modified(dst);
+                cx.notify(NOTIFY_GENERIC, "del", dst);
                 cx.srv.dirty += 1;
             }
-            cx.c.reply().int(0);
         }
     }
 }
@@ -259,9 +269,15 @@ fn zadd_generic(cx: &mut Ctx, mut flags: u8) -> CmdResult {
         }
         if let Some(z) = fresh {
             if !z.is_empty() {
-                store(cx.srv, db, &key, z);
+                add_zset(cx.srv, db, &key, z);
             }
         }
+    }
+    // Redis reports even a failed call if it changed something first.
+    if added + updated > 0 {
+        cx.modified(&key);
+        let event = if has(INCR) { "zincr" } else { "zadd" };
+        cx.notify(NOTIFY_ZSET, event, &key);
     }
     if failed {
         return Err(CmdError::msg(NAN_RESULT));
@@ -304,7 +320,14 @@ pub fn zrem(cx: &mut Ctx) -> CmdResult {
     if emptied {
         cx.srv.dbs[db].delete(&key);
     }
-    cx.srv.dirty += deleted as u64;
+    if deleted > 0 {
+        cx.notify(NOTIFY_ZSET, "zrem", &key);
+        if emptied {
+            cx.notify(NOTIFY_GENERIC, "del", &key);
+        }
+        cx.modified(&key);
+        cx.srv.dirty += deleted as u64;
+    }
     cx.c.reply().int(deleted);
     Ok(())
 }

@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use super::arg_long_in;
 use crate::commands::{lookup_write, Ctx};
+use crate::config::{NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::errors::{CmdError, CmdResult};
 use crate::net::client::Client;
 use crate::server::Server;
@@ -102,8 +103,15 @@ pub fn zpop_reply(
         r.double(s);
     }
     let deleted = z.is_empty();
+    // One event for the whole pop (Redis sends it with the first element).
+    if n > 0 {
+        let event = if max { "zpopmax" } else { "zpopmin" };
+        crate::notify::keyspace_event(srv, NOTIFY_ZSET, event, key, db);
+        crate::db::signal_modified_key(srv, db, key);
+    }
     if deleted {
         srv.dbs[db].delete(key);
+        crate::notify::keyspace_event(srv, NOTIFY_GENERIC, "del", key, db);
     }
     srv.dirty += n as u64;
     Ok(Popped::From { i, n, deleted })

@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 use super::{elements_len, emit, finish_store, limits, NOT_FLOAT_RANGE, NOT_LEX_RANGE};
 use crate::commands::{lookup_read, lookup_write, Ctx};
+use crate::config::{NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::errors::{CmdError, CmdResult};
 use crate::net::reply::Reply;
 use crate::types::zset::{LexRange, ScoreRange, ZSet};
@@ -169,7 +170,7 @@ fn zrange_generic(
     let lim = limits(cx.srv);
     let Some(o) = lookup_read(cx.srv, db, &key) else {
         match store_to {
-            Some(dst) => finish_store(cx, &dst, None),
+            Some(dst) => finish_store(cx, &dst, None, "zrangestore"),
             None => cx.c.reply().array_len(0),
         }
         return Ok(());
@@ -213,7 +214,7 @@ fn zrange_generic(
         }
         out
     });
-    finish_store(cx, &dst, result);
+    finish_store(cx, &dst, result, "zrangestore");
     Ok(())
 }
 
@@ -249,6 +250,11 @@ pub fn zrevrangebylex(cx: &mut Ctx) -> CmdResult {
 // ---------------------------------------------------------------- ZREMRANGEBY*
 
 fn zremrange_generic(cx: &mut Ctx, rtype: RangeType) -> CmdResult {
+    let event = match rtype {
+        RangeType::Score => "zremrangebyscore",
+        RangeType::Lex => "zremrangebylex",
+        _ => "zremrangebyrank",
+    };
     let parsed = match rtype {
         RangeType::Score => Parsed::Score(
             ScoreRange::parse(cx.arg(2), cx.arg(3)).ok_or(CmdError::msg(NOT_FLOAT_RANGE))?,
@@ -274,8 +280,16 @@ fn zremrange_generic(cx: &mut Ctx, rtype: RangeType) -> CmdResult {
         Parsed::Lex(r) => z.lex_ranks(r, false),
     };
     let deleted = z.remove_ranks(lo, hi);
-    if z.is_empty() {
+    let key_removed = z.is_empty();
+    if key_removed {
         cx.srv.dbs[db].delete(&key);
+    }
+    if deleted > 0 {
+        cx.modified(&key);
+        cx.notify(NOTIFY_ZSET, event, &key);
+        if key_removed {
+            cx.notify(NOTIFY_GENERIC, "del", &key);
+        }
     }
     cx.srv.dirty += deleted as u64;
     cx.c.reply().int(deleted as i64);

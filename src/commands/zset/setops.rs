@@ -261,7 +261,12 @@ fn setop_generic(
         Some(d) => {
             let lim = limits(cx.srv);
             let z = (!result.is_empty()).then(|| ZSet::from_sorted(result, lim));
-            finish_store(cx, &d, z);
+            let event = match op {
+                SetOp::Union => "zunionstore",
+                SetOp::Inter => "zinterstore",
+                SetOp::Diff => "zdiffstore",
+            };
+            finish_store(cx, &d, z, event);
         }
         None => {
             let mut r = cx.c.reply();
