@@ -59,6 +59,14 @@ pub fn quit(cx: &mut Ctx) -> CmdResult {
 /// RESET: back to a fresh connection's state (clearClientConnectionState).
 pub fn reset(cx: &mut Ctx) -> CmdResult {
     crate::tracking::disable(cx.srv, cx.c);
+    // Leave MULTI (and WATCH), every subscription and MONITOR mode.
+    crate::multi::discard(cx.srv, cx.c);
+    crate::pubsub::forget_client(cx.srv, cx.c);
+    if cx.c.flags & flags::MONITOR != 0 {
+        let slot = cx.c.token - crate::server::CLIENT_TOKEN_BASE;
+        cx.srv.monitors.retain(|&s| s != slot);
+        cx.c.flags &= !flags::MONITOR;
+    }
     cx.c.db = 0;
     cx.c.resp = 2;
     cx.c.name = None;

@@ -279,6 +279,15 @@ impl Client {
         if self.flags & flags::NO_EVICT != 0 {
             fl.push('e');
         }
+        if self.flags & flags::MULTI != 0 {
+            fl.push('x');
+        }
+        if self.flags & flags::DIRTY_CAS != 0 {
+            fl.push('d');
+        }
+        if crate::pubsub::is_subscriber(self) {
+            fl.push('P');
+        }
         if fl.is_empty() {
             fl.push('N');
         }
@@ -298,7 +307,7 @@ impl Client {
         let tot = qbuf + qbuf_free + argv_mem + self.out.capacity() + 1024;
         let _ = write!(
             out,
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -308,9 +317,14 @@ impl Client {
             now - self.last_interaction,
             fl,
             self.db,
+            self.subs.as_ref().map_or(0, |s| s.channels.len()),
+            self.subs.as_ref().map_or(0, |s| s.patterns.len()),
+            self.subs.as_ref().map_or(0, |s| s.shard.len()),
+            crate::multi::queued_count(self),
             qbuf,
             qbuf_free,
             argv_mem,
+            crate::multi::mem_overhead(self),
             self.out.capacity().max(1024),
             self.out.len(),
             self.out.len().min(16 * 1024),
