@@ -314,10 +314,7 @@ fn publish_kind(srv: &mut Server, channel: &[u8], payload: &[u8], shard: bool) -
             payload,
             encoded: [None, None],
         };
-        for slot in slots {
-            deliver(srv, slot, &mut msg);
-            receivers += 1;
-        }
+        receivers += deliver_all(srv, &slots, &mut msg);
     }
     if shard || srv.pubsub.patterns.is_empty() {
         return receivers;
@@ -337,12 +334,17 @@ fn publish_kind(srv: &mut Server, channel: &[u8], payload: &[u8], shard: bool) -
             payload,
             encoded: [None, None],
         };
-        for slot in slots {
-            deliver(srv, slot, &mut msg);
-            receivers += 1;
-        }
+        receivers += deliver_all(srv, &slots, &mut msg);
     }
     receivers
+}
+
+/// Deliver to every slot of one subscription list; returns how many.
+fn deliver_all(srv: &mut Server, slots: &[usize], msg: &mut Message) -> usize {
+    for &slot in slots {
+        deliver(srv, slot, msg);
+    }
+    slots.len()
 }
 
 /// Put a message into a subscriber's output. The client running the
