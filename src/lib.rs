@@ -23,6 +23,7 @@ pub mod config;
 pub mod cron;
 pub mod db;
 pub mod errors;
+pub mod evict;
 pub mod linux_tuning;
 pub mod logging;
 pub mod memory;

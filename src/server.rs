@@ -78,6 +78,9 @@ pub struct Server {
     pub rdb_child: Option<crate::persistence::fork::RdbChild>,
     /// BGSAVE SCHEDULE asked for a save once no other child runs.
     pub rdb_bgsave_scheduled: bool,
+    /// EXEC is running its queue: a fork now would snapshot half a
+    /// transaction, so BGSAVE/BGREWRITEAOF are scheduled instead.
+    pub in_exec: bool,
     /// Effects of the running command waiting to be propagated.
     pub prop: crate::persistence::propagate::PropState,
     /// The append-only file.
@@ -207,6 +210,7 @@ impl Server {
             migrate_sockets: Default::default(),
             rdb_child: None,
             rdb_bgsave_scheduled: false,
+            in_exec: false,
             prop: Default::default(),
             aof: crate::persistence::aof::Aof::new(aof_on),
             dirty_before_bgsave: 0,

@@ -192,6 +192,19 @@ fn check_and_run(srv: &mut Server, c: &mut Client, start: u64) {
         reject(srv, c, id, "ERR Command not allowed inside a transaction");
         return;
     }
+    // Make room under maxmemory before anything that may grow memory; a
+    // client in MULTI may not even queue then, since queues grow without
+    // bound (only EXEC, DISCARD, QUIT and RESET get through).
+    if srv.cfg.maxmemory != 0 {
+        let out_of_memory = crate::evict::perform_evictions(srv) == crate::evict::Outcome::Fail;
+        let deny = cflags & spec::CMD_DENYOOM != 0
+            || (c.flags & flags::MULTI != 0
+                && !matches!(role, Role::Exec | Role::Discard | Role::Quit | Role::Reset));
+        if out_of_memory && deny {
+            reject(srv, c, id, OOM);
+            return;
+        }
+    }
     // Keep the tracking table within tracking-table-max-keys (Redis does
     // it here, after the memory check): this client hears of its evicted
     // keys before its reply.
@@ -318,6 +331,7 @@ fn replication_refusal(srv: &Server, cflags: u64) -> Option<&'static str> {
     None
 }
 
+const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
 /// Redis prints arguments with `%.*s`: C strings, so a NUL ends them,

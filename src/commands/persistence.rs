@@ -30,9 +30,10 @@ pub fn bgsave(cx: &mut Ctx) -> CmdResult {
     if cx.srv.rdb_child.is_some() {
         return Err(CmdError::msg(BGSAVE_IN_PROGRESS));
     }
-    if cx.srv.aof.child.is_some() {
-        // Another kind of child runs: save when it is done, if asked to.
-        if cx.argc() == 2 {
+    if cx.srv.aof.child.is_some() || cx.srv.in_exec {
+        // Another kind of child runs (or we are inside EXEC): save when
+        // it is done, if asked to; inside EXEC always.
+        if cx.argc() == 2 || cx.srv.in_exec {
             cx.srv.rdb_bgsave_scheduled = true;
             cx.reply().simple(b"Background saving scheduled");
             return Ok(());
@@ -54,7 +55,7 @@ pub fn bgrewriteaof(cx: &mut Ctx) -> CmdResult {
             "ERR Background append only file rewriting already in progress",
         ));
     }
-    if persistence::aof::has_active_child(cx.srv) {
+    if persistence::aof::has_active_child(cx.srv) || cx.srv.in_exec {
         cx.srv.aof.rewrite_scheduled = true;
         // Asked for by hand: run as soon as possible, whatever the back-off.
         cx.srv.aof.rewrites_consecutive_failures = 0;

@@ -68,10 +68,12 @@ pub fn exec(cx: &mut Ctx) -> CmdResult {
             .unwrap_or_default();
     let orig_argv = std::mem::take(&mut cx.c.argv);
     cx.reply().array_len(queue.len());
+    cx.srv.in_exec = true;
     for q in queue {
         cx.c.argv = q.argv;
         call(cx.srv, cx.c, q.id, crate::server::mono_ns());
     }
+    cx.srv.in_exec = false;
     cx.c.argv = orig_argv;
     if old_flags & flags::DENY_BLOCKING == 0 {
         cx.c.flags &= !flags::DENY_BLOCKING;

@@ -479,6 +479,9 @@ pub fn start_append_only(srv: &mut Server) -> bool {
     if srv.rdb_child.is_some() {
         srv.aof.rewrite_scheduled = true;
         warn!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+    } else if srv.in_exec {
+        srv.aof.rewrite_scheduled = true;
+        warn!("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.");
     } else {
         if srv.aof.child.is_some() {
             warn!("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");
