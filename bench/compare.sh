@@ -28,6 +28,16 @@
 # from FLUSHALL; within a block the tests run in the -t order, so LPOP/RPOP,
 # SPOP and ZPOPMIN pop what LPUSH/RPUSH, SADD and ZADD left.
 #
+# Two tests are not redis-benchmark's and run with bench/loadgen.rs
+# (built as the cargo example "loadgen"), which checks every reply byte:
+#   pubsub_fanout  $BENCH_SUBSCRIBERS (100) connections SUBSCRIBE to one
+#                  channel; one publisher sends -n PUBLISH of -d bytes, -P at
+#                  a time; ops/s = messages delivered per second (-n x 100
+#                  over the time until the last subscriber has them all)
+#   multi_exec     -c connections run -n transactions in all, each MULTI,
+#                  10 x SET of -d bytes, EXEC, -P transactions per write;
+#                  ops/s = transactions per second
+#
 # Memory mode loads each dataset into a fresh server, one server at a time,
 # and reports (after - before) / count for used_memory (INFO memory) and for
 # RSS (/proc/PID/status), per key for the many-key datasets and per element
@@ -47,7 +57,8 @@
 #   -t, --tests LIST         BENCH_TESTS      redis-benchmark -t names, comma
 #       separated [set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,
 #       zpopmin,lrange_100,lrange_300,lrange_500,lrange_600,mset,ping_inline,
-#       ping_mbulk]; "ping" and "lrange" expand to all their variants
+#       ping_mbulk,pubsub_fanout,multi_exec]; "ping" and "lrange" expand to
+#       all their variants
 #   -n, --requests N         BENCH_N          requests per run [100000]
 #   -r, --rounds N           BENCH_ROUNDS     rounds [3]
 #   -P, --pipelines "1 16"   BENCH_PIPELINES  -P values ["1 16"]
@@ -62,6 +73,9 @@
 #                    [lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,
 #                    lrange_100,lrange_300,lrange_500,lrange_600]
 #   BENCH_CLIENTS    connections (-c) [50]
+#   BENCH_SUBSCRIBERS  subscribers of pubsub_fanout [100]
+#   LOADGEN    load generator for pubsub_fanout and multi_exec
+#              [target/release/examples/loadgen, built when missing]
 #   BENCH_KEYSPACE   redis-benchmark -r: random keys / members out of this
 #                    many [unset: redis-benchmark's fixed key per test]
 #   BENCH_KEYS       keys of the "strings" dataset [1000000 x scale]
@@ -124,12 +138,15 @@ while (($#)); do
     shift
 done
 
-ALL_TESTS=ping_inline,ping_mbulk,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_300,lrange_500,lrange_600,mset
+ALL_TESTS=ping_inline,ping_mbulk,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_300,lrange_500,lrange_600,mset,pubsub_fanout,multi_exec
+# Run by bench/loadgen.rs instead of redis-benchmark (see the header).
+LOADGEN_TESTS=pubsub_fanout,multi_exec
 COLLECTION_TESTS=lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_300,lrange_500,lrange_600
 ALL_DATASETS=strings,strings_ttl,hashes,sets,zsets,biglist,bigzset
 
 if ((QUICK)); then q_n=10000 q_rounds=1 q_scale=0.1; else q_n=100000 q_rounds=3 q_scale=1; fi
-TESTS=${BENCH_TESTS:-${TESTS:-set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_300,lrange_500,lrange_600,mset,ping_inline,ping_mbulk}}
+TESTS=${BENCH_TESTS:-${TESTS:-set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_300,lrange_500,lrange_600,mset,ping_inline,ping_mbulk,pubsub_fanout,multi_exec}}
+SUBSCRIBERS=${BENCH_SUBSCRIBERS:-100}
 BIG_TESTS=${BENCH_BIG_TESTS:-$COLLECTION_TESTS}
 N=${BENCH_N:-${N:-$q_n}}
 ROUNDS=${BENCH_ROUNDS:-${ROUNDS:-$q_rounds}}
@@ -146,7 +163,7 @@ BENCH_CPU=${BENCH_CPU:-1}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-}
 
 posint() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer (got '$2')"; }
-posint N "$N"; posint ROUNDS "$ROUNDS"; posint CLIENTS "$CLIENTS"
+posint N "$N"; posint ROUNDS "$ROUNDS"; posint CLIENTS "$CLIENTS"; posint BENCH_SUBSCRIBERS "$SUBSCRIBERS"
 [[ -z $BENCH_TIMEOUT ]] || posint BENCH_TIMEOUT "$BENCH_TIMEOUT"
 [[ -z $KEYSPACE ]] || posint BENCH_KEYSPACE "$KEYSPACE"
 read -ra PLIST <<<"$PIPELINES"
@@ -204,6 +221,11 @@ if [[ -z ${FERRODIS:-} ]]; then
     FERRODIS=$ROOT/target/release/ferrodis-server
 fi
 [[ -x $FERRODIS ]] || die "not executable: $FERRODIS"
+LOADGEN=${LOADGEN:-$ROOT/target/release/examples/loadgen}
+if [[ $MODE == speed && ! -x $LOADGEN ]]; then
+    note "building: cargo build --release --example loadgen"
+    (cd "$ROOT" && cargo build --release --quiet --example loadgen) || die "cargo build of bench/loadgen.rs failed"
+fi
 
 # The same arguments for both servers; each also gets its own --port.
 COMMON_ARGS=(--save '' --appendonly no)
@@ -355,8 +377,18 @@ bench_one() {
     local limit=${BENCH_TIMEOUT:-$((60 + n * (256 + d) / 256 / 1000))}
     local rand=()
     [[ -z $KEYSPACE ]] || rand=(-r "$KEYSPACE")
-    out=$(timeout "$limit" "${PIN_BENCH[@]}" redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" \
-              -q --csv -t "$test" -n "$n" -c "$CLIENTS" -P "$p" -d "$d" "${rand[@]}" 2>"$err" </dev/null) || rc=$?
+    if [[ ,$LOADGEN_TESTS, == *,"$test",* ]]; then
+        # Our load generator prints one rate; shape it like a CSV line.
+        local mode=${test%%_*} conns=$CLIENTS
+        [[ $mode == pubsub ]] && conns=$SUBSCRIBERS
+        [[ $mode == multi ]] || limit=$((limit * 10))
+        out=$(timeout "$limit" "${PIN_BENCH[@]}" "$LOADGEN" "$mode" "${PORT[$name]}" "$conns" "$n" "$p" "$d" \
+                  2>"$err" </dev/null) || rc=$?
+        [[ $rc != 0 ]] || out=$(printf '"test","rps",""\n"%s","%s",""\n' "$test" "$out")
+    else
+        out=$(timeout "$limit" "${PIN_BENCH[@]}" redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" \
+                  -q --csv -t "$test" -n "$n" -c "$CLIENTS" -P "$p" -d "$d" "${rand[@]}" 2>"$err" </dev/null) || rc=$?
+    fi
     # Any complaint other than the CONFIG fetch warning means the run went
     # wrong (redis-benchmark exits at the first error reply).
     local complaint
@@ -431,7 +463,7 @@ speed() {
                         echo "$r,$name,$t,$d,$p,$n,$rps" >>"$raw"
                         done_=$((done_ + 1))
                         # Progress on a terminal only; CI logs get the table.
-                        [[ ! -t 2 ]] || printf '\r%s: %d/%d %-11s -d %-5s -P %-3s %-9s %s ops/s        ' \
+                        [[ ! -t 2 ]] || printf '\r%s: %d/%d %-13s -d %-5s -P %-3s %-9s %s ops/s        ' \
                             "$SELF" "$done_" "$total" "$t" "$d" "$p" "$name" "$rps" >&2
                     done
                 done
@@ -483,22 +515,23 @@ report_speed() {
         echo "#   -n $N (column n: requests per run) -c $CLIENTS${KEYSPACE:+ -r $KEYSPACE}, $ROUNDS rounds; ratio = median over rounds of ferrodis/redis;"
         echo "#   FAILED = no round of that test worked on that server (reasons below)"
         echo
-        printf '%-11s %5s %4s %7s %15s %15s %8s\n' test d P n "ferrodis ops/s" "redis ops/s" ratio
+        printf '%-13s %3s %4s %7s %15s %15s %8s\n' test d P n "ferrodis ops/s" "redis ops/s" ratio
         tail -n +2 "$sum" | while IFS=, read -r t d p f r q _ n; do
             [[ $f != n/a ]] || f=FAILED
             [[ $r != n/a ]] || r=FAILED
-            printf '%-11s %5s %4s %7s %15s %15s %8s\n' "$t" "$d" "$p" "$n" "$f" "$r" "$q"
+            printf '%-13s %3s %4s %7s %15s %15s %8s\n' "$t" "$d" "$p" "$n" "$f" "$r" "$q"
         done
         echo
         # Geometric mean of the ratios per data size and pipeline depth, per
-        # family (collections = list/hash/set/zset tests) and overall.
-        tail -n +2 "$sum" | awk -F, -v coll=",$COLLECTION_TESTS," '
+        # family (collections = list/hash/set/zset tests, messaging = the
+        # loadgen tests) and overall.
+        tail -n +2 "$sum" | awk -F, -v coll=",$COLLECTION_TESTS," -v msg=",$LOADGEN_TESTS," '
             $6 !~ /^[0-9.]+$/ || $6 <= 0 { na++; next }
             {
                 k = "-d " $2 " -P " $3
                 if (!(k in n)) order[++nk] = k
                 s[k] += log($6); n[k]++; S += log($6); N++
-                fam = index(coll, "," $1 ",") ? "collections" : "strings and others"
+                fam = index(coll, "," $1 ",") ? "collections" : index(msg, "," $1 ",") ? "messaging (Pub/Sub, MULTI)" : "strings and others"
                 fs[fam] += log($6); fn[fam]++
             }
             END {
@@ -513,7 +546,7 @@ report_speed() {
             echo "failed runs (server test -d -P: rounds failed / rounds: first reason):"
             tail -n +2 "$fails" | awk -F, -v rounds="$ROUNDS" '
                 {
-                    key = sprintf("  %-8s %-11s -d %-5s -P %-3s", $2, $3, $4, $5)
+                    key = sprintf("  %-8s %-13s -d %-5s -P %-3s", $2, $3, $4, $5)
                     if (!(key in cnt)) { order[++nk] = key; why[key] = substr($0, index($0, "\"") + 1); sub(/"$/, "", why[key]) }
                     cnt[key]++
                 }

@@ -306,6 +306,8 @@ fn publish_kind(srv: &mut Server, channel: &[u8], payload: &[u8], shard: bool) -
         &srv.pubsub.channels
     };
     if let Some(slots) = table.get(channel) {
+        // The list is only read while delivering (delivery never changes
+        // subscriptions); a copy keeps the borrow checker out of the way.
         let slots = slots.clone();
         let mut msg = Message {
             word: if shard { b"smessage" } else { b"message" },
@@ -376,8 +378,13 @@ pub fn send_raw(srv: &mut Server, slot: usize, bytes: &[u8]) {
         return;
     }
     c.out.extend_from_slice(bytes);
-    srv.queue_write(slot);
-    srv.check_output_limits_slot(slot);
+    // queue_write and the limit check, inline: this runs once per
+    // subscriber per message, and the client stays where it is.
+    if c.flags & crate::net::client::flags::PENDING_WRITE == 0 {
+        c.flags |= crate::net::client::flags::PENDING_WRITE;
+        srv.pending_writes.push(slot);
+    }
+    crate::server::enforce_output_limits(&srv.cfg, srv.unixtime, &mut srv.stats, c);
 }
 
 /// Write what was published to the running client into its output, at

@@ -479,7 +479,11 @@ impl Server {
         // allocates nothing.
         let mut batch = std::mem::take(&mut self.write_batch);
         std::mem::swap(&mut batch, &mut self.pending_writes);
-        for &slot in &batch {
+        // Newest first, as Redis (it links clients at the head of
+        // clients_pending_write): the client whose command caused the
+        // other writes — a publisher, after its 100 subscribers — gets its
+        // reply first and can send its next command while we write on.
+        for &slot in batch.iter().rev() {
             let Some(Some(c)) = self.clients.get_mut(slot) else {
                 continue;
             };
@@ -909,51 +913,7 @@ impl Server {
     /// (closeClientOnOutputBufferLimitReached): at once over the hard
     /// limit, or after staying over the soft limit for its seconds.
     pub fn check_output_buffer_limits(&mut self, c: &mut Client) {
-        if c.flags & flags::CLOSE_ASAP != 0 {
-            return;
-        }
-        // getClientType: a subscriber (other than our master) is a pubsub client.
-        let class = if c.flags & flags::MASTER == 0 && crate::pubsub::is_subscriber(c) {
-            crate::config::CLIENT_TYPE_PUBSUB
-        } else {
-            crate::config::CLIENT_TYPE_NORMAL
-        };
-        let lim = self.cfg.client_output_buffer_limit[class];
-        let used = c.pending_output() as u64;
-        let hard = lim.hard_limit_bytes > 0 && used >= lim.hard_limit_bytes;
-        let mut soft = lim.soft_limit_bytes > 0 && used >= lim.soft_limit_bytes;
-        if soft {
-            if c.obuf_soft_limit_since == 0 {
-                c.obuf_soft_limit_since = self.unixtime;
-                soft = false;
-            } else if self.unixtime - c.obuf_soft_limit_since <= lim.soft_limit_seconds {
-                soft = false;
-            }
-        } else {
-            c.obuf_soft_limit_since = 0;
-        }
-        if soft || hard {
-            let mut info = String::new();
-            c.info_string(self.unixtime, &mut info);
-            warn!(
-                "Client {info} scheduled to be closed ASAP for overcoming of output buffer limits."
-            );
-            self.stats.client_outbuf_limit_disconnections += 1;
-            c.flags |= flags::CLOSE_ASAP;
-            // Nothing more is written to a client being dropped.
-            c.out.clear();
-            c.sent = 0;
-        }
-    }
-
-    /// `check_output_buffer_limits` for a client in the table (one that
-    /// was just sent a Pub/Sub message or an invalidation).
-    pub fn check_output_limits_slot(&mut self, slot: usize) {
-        let Some(mut c) = self.clients.get_mut(slot).and_then(Option::take) else {
-            return;
-        };
-        self.check_output_buffer_limits(&mut c);
-        self.clients[slot] = Some(c);
+        enforce_output_limits(&self.cfg, self.unixtime, &mut self.stats, c);
     }
 
     /// Whether a CLIENT PAUSE is in force now; ends an expired one (and
@@ -1209,4 +1169,49 @@ pub fn random_hex(n: usize) -> String {
         s.push(b"0123456789abcdef"[(seed & 15) as usize] as char);
     }
     s
+}
+
+/// Close `c` (CLOSE_ASAP) once its pending output passes the hard limit of
+/// its class, or has stayed over the soft limit for longer than allowed
+/// (checkClientOutputBufferLimits). A free function over the fields it
+/// needs, so Pub/Sub can check a client in place in the table.
+pub fn enforce_output_limits(
+    cfg: &crate::config::Config,
+    unixtime: i64,
+    stats: &mut crate::stats::Stats,
+    c: &mut Client,
+) {
+    if c.flags & flags::CLOSE_ASAP != 0 {
+        return;
+    }
+    // getClientType: a subscriber (other than our master) is a pubsub client.
+    let class = if c.flags & flags::MASTER == 0 && crate::pubsub::is_subscriber(c) {
+        crate::config::CLIENT_TYPE_PUBSUB
+    } else {
+        crate::config::CLIENT_TYPE_NORMAL
+    };
+    let lim = cfg.client_output_buffer_limit[class];
+    let used = c.pending_output() as u64;
+    let hard = lim.hard_limit_bytes > 0 && used >= lim.hard_limit_bytes;
+    let mut soft = lim.soft_limit_bytes > 0 && used >= lim.soft_limit_bytes;
+    if soft {
+        if c.obuf_soft_limit_since == 0 {
+            c.obuf_soft_limit_since = unixtime;
+            soft = false;
+        } else if unixtime - c.obuf_soft_limit_since <= lim.soft_limit_seconds {
+            soft = false;
+        }
+    } else {
+        c.obuf_soft_limit_since = 0;
+    }
+    if soft || hard {
+        let mut info = String::new();
+        c.info_string(unixtime, &mut info);
+        warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
+        stats.client_outbuf_limit_disconnections += 1;
+        c.flags |= flags::CLOSE_ASAP;
+        // Nothing more is written to a client being dropped.
+        c.out.clear();
+        c.sent = 0;
+    }
 }
