@@ -488,6 +488,13 @@ impl Server {
                 continue;
             };
             c.flags &= !flags::PENDING_WRITE;
+            // CLOSE_ASAP drops whatever output is left (an output buffer
+            // limit, a failed sync): free it now rather than wait for a
+            // writable event that a peer which never reads will not give.
+            if c.flags & flags::CLOSE_ASAP != 0 {
+                self.free_client(slot);
+                continue;
+            }
             if c.flags & flags::WANT_WRITE != 0 {
                 continue; // the writable event will finish it
             }

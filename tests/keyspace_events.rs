@@ -10,69 +10,12 @@
 
 mod common;
 
+use common::events::{both, received, subscriber};
 use common::{wait_for, Client, Resp, Server};
 use std::time::Duration;
 
-/// Published by the command client after a scenario: everything the
-/// subscriber receives before it is what the scenario caused.
-const MARK: &str = "__end_of_scenario__";
-
 fn start() -> Server {
     Server::start(&["--enable-debug-command", "yes"])
-}
-
-/// `CONFIG SET notify-keyspace-events flags` through `c`, then a second
-/// client pattern-subscribed to every channel.
-fn subscriber(srv: &Server, c: &mut Client, flags: &str) -> Client {
-    assert_eq!(
-        c.cmd(&["CONFIG", "SET", "notify-keyspace-events", flags]),
-        Resp::ok()
-    );
-    let mut sub = srv.client();
-    assert_eq!(
-        sub.cmd(&["PSUBSCRIBE", "*"]),
-        Resp::arr(vec![
-            Resp::bulk("psubscribe"),
-            Resp::bulk("*"),
-            Resp::Int(1)
-        ])
-    );
-    sub
-}
-
-/// The (pattern, channel, message) triples `sub` received up to the
-/// marker that `c` publishes now.
-fn received(sub: &mut Client, c: &mut Client) -> Vec<(String, String, String)> {
-    c.cmd(&["PUBLISH", MARK, "x"]);
-    let mut out = Vec::new();
-    loop {
-        let m = sub.read_reply().strings();
-        assert_eq!(m.len(), 4, "not a pmessage: {m:?}");
-        assert_eq!(m[0], "pmessage");
-        if m[2] == MARK {
-            return out;
-        }
-        out.push((m[1].clone(), m[2].clone(), m[3].clone()));
-    }
-}
-
-/// What `KE` flags publish for each (event, key) in database `db`: the
-/// keyspace message, then the keyevent one.
-fn both(db: usize, events: &[(&str, &str)]) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    for (event, key) in events {
-        out.push((
-            "*".into(),
-            format!("__keyspace@{db}__:{key}"),
-            event.to_string(),
-        ));
-        out.push((
-            "*".into(),
-            format!("__keyevent@{db}__:{event}"),
-            key.to_string(),
-        ));
-    }
-    out
 }
 
 /// Runs each command on `c` (its reply is not checked here).

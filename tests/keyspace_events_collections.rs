@@ -16,69 +16,25 @@
 #[macro_use]
 mod common;
 
+use common::events::{both, received, subscriber as events_subscriber, Msg};
 use common::{Client, Resp, Server};
 use std::time::Duration;
 
-/// One published message as (pattern, channel, payload).
-type Msg = (String, String, String);
-
 /// Turn on every event class and return a client subscribed to `*`.
 fn subscriber(srv: &Server, c: &mut Client) -> Client {
-    assert_eq!(
-        c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]),
-        Resp::ok()
-    );
-    let mut sub = srv.client();
-    assert_eq!(
-        sub.cmd(&["PSUBSCRIBE", "*"]),
-        Resp::arr(vec![
-            Resp::bulk("psubscribe"),
-            Resp::bulk("*"),
-            Resp::Int(1)
-        ])
-    );
-    sub
+    events_subscriber(srv, c, "KEA")
 }
 
-/// Everything `sub` received up to the sentinel that `c` publishes now.
-fn received(c: &mut Client, sub: &mut Client) -> Vec<Msg> {
-    c.cmd(&["PUBLISH", "sentinel", "."]);
-    let mut out = Vec::new();
-    loop {
-        let m = sub.read_reply().strings();
-        assert_eq!(m.len(), 4, "not a pmessage: {m:?}");
-        assert_eq!(m[0], "pmessage");
-        if m[2] == "sentinel" {
-            return out;
-        }
-        out.push((m[1].clone(), m[2].clone(), m[3].clone()));
-    }
-}
-
-/// The messages of `(event, key)` pairs in db 0 with K and E on: the
-/// keyspace message, then the keyevent one, for each event in turn.
+/// The db-0 messages of `(event, key)` pairs.
 fn events(pairs: &[(&str, &str)]) -> Vec<Msg> {
-    let mut out = Vec::new();
-    for (event, key) in pairs {
-        out.push((
-            "*".into(),
-            format!("__keyspace@0__:{key}"),
-            event.to_string(),
-        ));
-        out.push((
-            "*".into(),
-            format!("__keyevent@0__:{event}"),
-            key.to_string(),
-        ));
-    }
-    out
+    both(0, pairs)
 }
 
 /// Run `args` on `c` and check the events it published.
 fn check(c: &mut Client, sub: &mut Client, args: &[&str], want: &[(&str, &str)]) {
     let reply = c.cmd(args);
     assert!(!reply.is_error() || want.is_empty(), "{args:?}: {reply:?}");
-    assert_eq!(received(c, sub), events(want), "events of {args:?}");
+    assert_eq!(received(sub, c), events(want), "events of {args:?}");
 }
 
 /// Wait until INFO reports `n` blocked clients.
@@ -161,7 +117,7 @@ fn list_pushes_and_edits_publish_redis_events() {
     );
     // LREM that empties the list: lrem, then del.
     c.cmd(&["RPUSH", "r", "a", "a"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(
         &mut c,
         &mut sub,
@@ -176,7 +132,7 @@ fn list_pops_and_moves_publish_redis_events() {
     let mut c = srv.client();
     let mut sub = subscriber(&srv, &mut c);
     c.cmd(&["RPUSH", "l", "a", "b", "c", "d", "e"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(&mut c, &mut sub, &["LPOP", "l"], &[("lpop", "l")]);
     check(&mut c, &mut sub, &["RPOP", "l", "2"], &[("rpop", "l")]);
     check(&mut c, &mut sub, &["LPOP", "l", "0"], &[]);
@@ -217,7 +173,7 @@ fn list_pops_and_moves_publish_redis_events() {
     );
     // Non-blocking forms of the blocking pops.
     c.cmd(&["RPUSH", "b", "1", "2", "3"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(
         &mut c,
         &mut sub,
@@ -320,7 +276,7 @@ fn serving_blocked_clients_publishes_the_pops_redis_does() {
     );
     assert_eq!(b.read_reply(), Resp::bulks(&["k", "1"]));
     c.cmd(&["DEL", "k"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
 
     // BLMPOP.
     b.send(&["BLMPOP", "0", "1", "k", "LEFT", "COUNT", "5"]);
@@ -360,7 +316,7 @@ fn serving_blocked_clients_publishes_the_pops_redis_does() {
     );
     b.read_reply();
     c.cmd(&["DEL", "z"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     b.send(&["BZMPOP", "0", "1", "z", "MAX", "COUNT", "10"]);
     wait_blocked(&mut c, 1);
     check(
@@ -457,7 +413,7 @@ fn set_writes_publish_redis_events() {
     check(&mut c, &mut sub, &["SMOVE", "s", "s", "c"], &[]);
     // Moving a member the destination already has: only the source changes.
     c.cmd(&["SADD", "t", "c"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(
         &mut c,
         &mut sub,
@@ -481,7 +437,7 @@ fn set_writes_publish_redis_events() {
         &[("spop", "t"), ("del", "t")],
     );
     c.cmd(&["SADD", "p", "1", "2", "3", "4", "5", "6"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(&mut c, &mut sub, &["SPOP", "p", "2"], &[("spop", "p")]);
     check(&mut c, &mut sub, &["SPOP", "p", "3"], &[("spop", "p")]);
     check(
@@ -492,7 +448,7 @@ fn set_writes_publish_redis_events() {
     );
     check(&mut c, &mut sub, &["SREM", "nokey", "a"], &[]);
     c.cmd(&["SADD", "q", "a"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(
         &mut c,
         &mut sub,
@@ -508,7 +464,7 @@ fn set_stores_publish_redis_events() {
     let mut sub = subscriber(&srv, &mut c);
     c.cmd(&["SADD", "a", "1", "2", "3"]);
     c.cmd(&["SADD", "b", "2", "3", "4"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(
         &mut c,
         &mut sub,
@@ -536,7 +492,7 @@ fn set_stores_publish_redis_events() {
     );
     check(&mut c, &mut sub, &["SDIFFSTORE", "d", "a", "a"], &[]);
     c.cmd(&["SET", "d", "x"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(
         &mut c,
         &mut sub,
@@ -645,7 +601,7 @@ fn zset_writes_publish_redis_events() {
         &[("zremrangebyrank", "z")],
     );
     c.cmd(&["ZADD", "lex", "0", "a", "0", "b", "0", "c"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(
         &mut c,
         &mut sub,
@@ -663,7 +619,7 @@ fn zset_writes_publish_redis_events() {
     check(&mut c, &mut sub, &["ZPOPMIN", "nokey"], &[]);
     check(&mut c, &mut sub, &["ZPOPMIN", "z"], &[("zpopmin", "z")]);
     c.cmd(&["ZADD", "z", "7", "f", "8", "g"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(
         &mut c,
         &mut sub,
@@ -678,7 +634,7 @@ fn zset_writes_publish_redis_events() {
     );
     check(&mut c, &mut sub, &["ZMPOP", "1", "z", "MIN"], &[]);
     c.cmd(&["ZADD", "y", "1", "a"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(
         &mut c,
         &mut sub,
@@ -686,7 +642,7 @@ fn zset_writes_publish_redis_events() {
         &[("zrem", "y"), ("del", "y")],
     );
     c.cmd(&["ZADD", "y", "1", "a"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(
         &mut c,
         &mut sub,
@@ -705,7 +661,7 @@ fn zset_stores_publish_redis_events() {
     let mut sub = subscriber(&srv, &mut c);
     c.cmd(&["ZADD", "a", "1", "x", "2", "y"]);
     c.cmd(&["ZADD", "b", "1", "y", "2", "z"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(
         &mut c,
         &mut sub,
@@ -738,7 +694,7 @@ fn zset_stores_publish_redis_events() {
     );
     check(&mut c, &mut sub, &["ZRANGESTORE", "d", "a", "5", "6"], &[]);
     c.cmd(&["SET", "d", "v"]);
-    received(&mut c, &mut sub);
+    received(&mut sub, &mut c);
     check(
         &mut c,
         &mut sub,

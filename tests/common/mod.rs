@@ -15,6 +15,8 @@
 
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+pub mod events;
+
 use std::fs;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
