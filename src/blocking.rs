@@ -143,13 +143,16 @@ pub fn forget(srv: &mut Server, c: &mut Client) {
 fn finish(srv: &mut Server, c: &mut Client, cmd: CmdId, start_ns: u64, failed: bool) {
     forget(srv, c);
     let usec = crate::server::mono_ns().saturating_sub(start_ns) / 1000;
+    let tracking = srv.cfg.latency_tracking;
     let st = &mut srv.commands.get_mut(cmd).stats;
     st.calls += 1;
     st.usec += usec;
     if failed {
         st.failed_calls += 1;
     }
-    st.record_latency(usec);
+    if tracking {
+        st.record_latency(usec);
+    }
     c.flags |= flags::UNBLOCKED;
     srv.pending_reads.push(c.token - CLIENT_TOKEN_BASE);
 }

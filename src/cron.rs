@@ -107,6 +107,14 @@ fn clients_cron(srv: &mut Server) {
             continue;
         }
         resize_query_buffer(c, now);
+        // The soft limit's time runs out without any new output: only this
+        // periodic check notices a client that stays over it.
+        if c.flags & (flags::REPLICA | flags::MASTER) == 0 && c.has_pending_output() {
+            crate::server::enforce_output_limits(&srv.cfg, now, &mut srv.stats, c);
+            if c.flags & flags::CLOSE_ASAP != 0 {
+                to_close.push(slot);
+            }
+        }
     }
     for slot in to_close {
         srv.free_client(slot);

@@ -486,7 +486,10 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     if failed {
         cmd.stats.failed_calls += 1;
     }
-    cmd.stats.record_latency(usec);
+    // The histogram is allocated on first use: not at all when off.
+    if srv.cfg.latency_tracking {
+        srv.commands.get_mut(id).stats.record_latency(usec);
+    }
 }
 
 /// Key access with Redis' semantics (db.c lookupKey*): lazy expiry first,
