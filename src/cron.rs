@@ -89,7 +89,9 @@ pub fn cron(srv: &mut Server) {
     srv.cronloops += 1;
 }
 
-/// Close idle clients past `timeout` and trim oversized query buffers.
+/// Close idle clients past `timeout`, trim oversized query buffers, and
+/// re-measure every client's memory (INFO `mem_clients_normal`, the
+/// eviction buckets).
 fn clients_cron(srv: &mut Server) {
     let timeout = srv.cfg.timeout;
     let now = srv.unixtime;
@@ -114,6 +116,10 @@ fn clients_cron(srv: &mut Server) {
             if c.flags & flags::CLOSE_ASAP != 0 {
                 to_close.push(slot);
             }
+        }
+        if let Some(c) = srv.clients[slot].take() {
+            crate::client_evict::cron_client(srv, &c);
+            srv.clients[slot] = Some(c);
         }
     }
     for slot in to_close {

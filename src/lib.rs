@@ -15,9 +15,11 @@
 //!   command propagation and the multi-part AOF.
 //! * `config`   — every Redis 7.0 directive: parsing, CONFIG GET/SET/REWRITE.
 //! * `util`     — Redis' glob matcher and number formatting rules.
+//! * `client_evict` — client memory accounting and `maxmemory-clients`.
 //! * `logging`, `stats`, `memory` — log format, counters, allocator figures.
 
 pub mod blocking;
+pub mod client_evict;
 pub mod commands;
 pub mod config;
 pub mod cron;

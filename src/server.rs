@@ -30,6 +30,9 @@ pub const RDB_PIPE_TOKEN: usize = CLIENT_TOKEN_BASE - 1;
 pub const MASTER_LINK_TOKEN: usize = CLIENT_TOKEN_BASE - 2;
 /// Bytes read from a socket per read call (PROTO_IOBUF_LEN).
 const PROTO_IOBUF_LEN: usize = 16 * 1024;
+/// Arguments at least this long are read into a buffer of their own
+/// (PROTO_MBULK_BIG_ARG); `pending_bulk` counts the CRLF too.
+const BIG_ARG: usize = 32 * 1024 + 1;
 /// Reads per readable event before yielding to other clients.
 const MAX_READS_PER_EVENT: usize = 16;
 
@@ -167,6 +170,8 @@ pub struct Server {
     pub tracking: crate::tracking::Tracking,
     /// Slots of the clients in MONITOR mode.
     pub monitors: Vec<usize>,
+    /// Client memory by type and the eviction buckets (client_evict.rs).
+    pub client_mem: crate::client_evict::ClientMem,
 }
 
 impl Server {
@@ -259,6 +264,7 @@ impl Server {
             multi: Default::default(),
             tracking: Default::default(),
             monitors: Vec::new(),
+            client_mem: Default::default(),
         })
     }
 
@@ -472,6 +478,9 @@ impl Server {
         crate::persistence::aof::before_sleep(self);
         crate::replication::before_sleep(self);
         self.handle_pending_writes();
+        // Close clients if together they use more than maxmemory-clients
+        // (Redis does it after the writes, which may have shrunk them).
+        crate::client_evict::evict_clients(self, None);
     }
 
     pub fn handle_pending_writes(&mut self) {
@@ -565,8 +574,11 @@ impl Server {
             Err(e) => {
                 debug!("Error writing to client: {e}");
                 self.free_client(slot);
+                return;
             }
         }
+        // What was written no longer counts against maxmemory-clients.
+        crate::client_evict::update_slot(self, slot);
     }
 
     fn handle_writable(&mut self, slot: usize) {
@@ -718,6 +730,7 @@ impl Server {
         if c.flags & flags::MONITOR != 0 {
             self.monitors.retain(|&s| s != slot);
         }
+        self.client_mem.forget(slot);
         let _ = self.poll.registry().deregister(c.conn.source());
         debug!("Client closed connection id={} addr={}", c.id, c.addr);
         self.num_clients -= 1;
@@ -746,10 +759,12 @@ impl Server {
             {
                 break;
             }
+            // For a big argument ask for exactly what is missing of it, so
+            // the buffer ends up its size and no bigger: growing by a full
+            // read for its last few bytes would double the allocation, and
+            // with it the client's memory (tot-mem, maxmemory-clients).
             let want = match c.parser.pending_bulk() {
-                Some(n) if n > PROTO_IOBUF_LEN => {
-                    n.saturating_sub(c.qbuf.len()).max(PROTO_IOBUF_LEN)
-                }
+                Some(n) if n > PROTO_IOBUF_LEN && n > c.qbuf.len() => n - c.qbuf.len(),
                 _ => PROTO_IOBUF_LEN,
             };
             match read_into(&mut c.conn, &mut c.qbuf, want) {
@@ -805,6 +820,11 @@ impl Server {
         if c.qbuf.is_empty() && !closed {
             c.qbuf.reserve(PROTO_IOBUF_LEN);
         }
+        if !closed {
+            // A half-read big argument counts too (Redis re-measures the
+            // client after each read for the same reason).
+            crate::client_evict::update(self, &c);
+        }
         let has_output = c.has_pending_output();
         let closing = c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0;
         self.clients[slot] = Some(c);
@@ -858,8 +878,12 @@ impl Server {
             match parsed {
                 Ok(Parsed::Incomplete) => {
                     // Cron trims big buffers (resize_query_buffer); a batch
-                    // is over once no request is half read.
-                    if !c.parser.in_progress() {
+                    // is over once no request is half read. Redis also
+                    // starts its buffer afresh at a big argument
+                    // (PROTO_MBULK_BIG_ARG), so `qbuf` then shows only it.
+                    if !c.parser.in_progress()
+                        || (!master && c.parser.pending_bulk().is_some_and(|n| n > BIG_ARG))
+                    {
                         c.qbuf_consumed = 0;
                     }
                     return;
@@ -888,6 +912,9 @@ impl Server {
                     if c.pending_output() > 0 {
                         self.check_output_buffer_limits(c);
                     }
+                    // Its reply (and whatever the command queued or
+                    // subscribed) counts against maxmemory-clients now.
+                    crate::client_evict::update(self, c);
                 }
                 Err(e) => {
                     c.reply().error(&e.reply());

@@ -276,11 +276,15 @@ pub fn reply(cx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// CLIENT NO-EVICT ON|OFF: leave the eviction buckets at once, or join
+/// them (an already oversized client may be evicted right after).
 pub fn no_evict(cx: &mut Ctx) -> CmdResult {
     if cx.arg_is(2, "on") {
         cx.c.flags |= flags::NO_EVICT;
+        crate::client_evict::exempt(cx.srv, cx.c);
     } else if cx.arg_is(2, "off") {
         cx.c.flags &= !flags::NO_EVICT;
+        crate::client_evict::update(cx.srv, cx.c);
     } else {
         return Err(CmdError::Syntax);
     }

@@ -192,6 +192,12 @@ fn check_and_run(srv: &mut Server, c: &mut Client, start: u64) {
         reject(srv, c, id, "ERR Command not allowed inside a transaction");
         return;
     }
+    // Close the biggest clients if all of them use more than
+    // maxmemory-clients (evictClients), before any key is evicted; if that
+    // was this client, its command is dropped unanswered.
+    if crate::client_evict::evict_clients(srv, Some(&mut *c)) {
+        return;
+    }
     // Make room under maxmemory before anything that may grow memory; a
     // client in MULTI may not even queue then, since queues grow without
     // bound (only EXEC, DISCARD, QUIT and RESET get through).

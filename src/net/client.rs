@@ -59,6 +59,16 @@ pub mod flags {
     pub const IN_EXEC: u32 = 1 << 22;
 }
 
+/// What `memory_usage` charges for the connection itself (the `Client`
+/// struct, the socket's bookkeeping).
+pub const CLIENT_BASE_MEM: usize = 1024;
+/// Per subscribed channel (a set entry and its hash slot), per pattern (a
+/// list entry plus a set entry) and per BCAST prefix (a tree entry): the
+/// client's own share, the names being shared with the server's tables.
+const SUB_ENTRY_MEM: usize = 40;
+const PATTERN_ENTRY_MEM: usize = 64;
+const PREFIX_ENTRY_MEM: usize = 48;
+
 pub enum Conn {
     Tcp(TcpStream),
     Unix(UnixStream),
@@ -239,6 +249,36 @@ impl Client {
         }
     }
 
+    /// Bytes this connection holds, as CLIENT LIST `tot-mem` shows them and
+    /// client eviction counts them (getClientMemoryUsage). O(1), so it can
+    /// be taken after every command, read and write:
+    /// * the query buffer's allocation: what is left of it plus what this
+    ///   batch already split off (the arguments point into that part, so
+    ///   they are not counted again), plus a pointer per argument;
+    /// * the output buffer's allocation;
+    /// * MULTI's queue and WATCHed keys, subscriptions and BCAST prefixes,
+    ///   by count (their names are shared with the server's tables);
+    /// * a fixed cost for the connection itself.
+    pub fn memory_usage(&self) -> usize {
+        let qbuf = self.qbuf.capacity() + self.qbuf_consumed;
+        let argc = self.argv.len() + self.parser.argv.len();
+        let subs = self.subs.as_ref().map_or(0, |s| {
+            (s.channels.len() + s.shard.len()) * SUB_ENTRY_MEM
+                + s.patterns.len() * PATTERN_ENTRY_MEM
+        });
+        let prefixes = self
+            .tracking
+            .as_ref()
+            .map_or(0, |t| t.prefixes.len() * PREFIX_ENTRY_MEM);
+        CLIENT_BASE_MEM
+            + qbuf
+            + argc * std::mem::size_of::<Bytes>()
+            + self.out.capacity()
+            + crate::multi::mem_overhead(self)
+            + subs
+            + prefixes
+    }
+
     /// CLIENT LIST / CLIENT INFO line for this client (catClientInfoString).
     pub fn info_string(&self, now: i64, out: &mut String) {
         use std::fmt::Write as _;
@@ -304,7 +344,8 @@ impl Client {
         } else {
             0
         };
-        let tot = qbuf + qbuf_free + argv_mem + self.out.capacity() + 1024;
+        // The figure client eviction counts, so the two always agree.
+        let tot = self.memory_usage();
         let _ = write!(
             out,
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}",
