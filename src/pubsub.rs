@@ -385,6 +385,8 @@ pub fn send_raw(srv: &mut Server, slot: usize, bytes: &[u8]) {
         srv.pending_writes.push(slot);
     }
     crate::server::enforce_output_limits(&srv.cfg, srv.unixtime, &mut srv.stats, c);
+    // Messages and invalidations grow other clients' memory too.
+    crate::client_evict::update_slot(srv, slot);
 }
 
 /// Write what was published to the running client into its output, at

@@ -56,6 +56,10 @@ fn channel_and_pattern_subscribers_get_messages_in_order() {
         ])
     );
     assert_eq!(publisher.cmd(&["PUBSUB", "NUMPAT"]), Resp::Int(1));
+    // The subscriber is the one pubsub-type client.
+    let list = publisher.cmd(&["CLIENT", "LIST", "TYPE", "pubsub"]).text();
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(list.contains(" sub=2 psub=1 "), "{list}");
     let mut chans = publisher.cmd(&["PUBSUB", "CHANNELS"]).strings();
     chans.sort();
     assert_eq!(chans, ["news", "sport"]);

@@ -55,6 +55,8 @@ fn type_of(c: &Client) -> ClientType {
         ClientType::Master
     } else if c.flags & flags::REPLICA != 0 && c.flags & flags::MONITOR == 0 {
         ClientType::Replica
+    } else if crate::pubsub::is_subscriber(c) {
+        ClientType::PubSub
     } else {
         ClientType::Normal
     }

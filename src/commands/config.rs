@@ -122,6 +122,7 @@ fn update_appendonly(cx: &mut Ctx) -> Result<(), String> {
 
 pub fn resetstat(cx: &mut Ctx) -> CmdResult {
     cx.srv.stats.reset();
+    cx.srv.client_mem.evicted_clients = 0;
     for c in cx.srv.commands.iter_mut() {
         c.stats = Default::default();
         for s in c.subcommands.iter_mut() {
