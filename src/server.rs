@@ -845,6 +845,24 @@ impl Server {
         }
     }
 
+    /// Run the command our master sent (in `c.argv`) and account its bytes
+    /// to the replication offset; true when a pause postponed it, in which
+    /// case argv and the bytes wait (slave_repl_offset does not move).
+    fn run_master_command(&mut self, c: &mut Client) -> bool {
+        let mark = c.out.len();
+        if !crate::replication::replica::skip_master_command(&c.argv) {
+            commands::process_command(self, c);
+            if c.flags & flags::POSTPONED != 0 {
+                return true;
+            }
+        }
+        // Every byte of the stream counts towards our offset.
+        let bytes = std::mem::take(&mut c.master_pending);
+        crate::replication::replica::after_master_command(self, c, bytes, mark);
+        c.argv.clear();
+        false
+    }
+
     /// Parse and execute every complete request in the query buffer
     /// (processInputBuffer).
     fn process_input(&mut self, c: &mut Client) {
@@ -856,6 +874,12 @@ impl Server {
             if c.flags & flags::POSTPONED != 0 {
                 // Run the command the pause held back, then go on parsing.
                 c.flags &= !flags::POSTPONED;
+                if master {
+                    if self.run_master_command(c) {
+                        return;
+                    }
+                    continue;
+                }
                 commands::process_command(self, c);
                 if c.flags & flags::POSTPONED != 0 {
                     return;
@@ -894,14 +918,9 @@ impl Server {
                     }
                     std::mem::swap(&mut c.argv, &mut c.parser.argv);
                     if master {
-                        // Every byte of the stream counts towards our offset.
-                        let bytes = std::mem::take(&mut c.master_pending);
-                        let mark = c.out.len();
-                        if !crate::replication::replica::skip_master_command(&c.argv) {
-                            commands::process_command(self, c);
+                        if self.run_master_command(c) {
+                            return; // held back by CLIENT PAUSE, argv kept
                         }
-                        crate::replication::replica::after_master_command(self, c, bytes, mark);
-                        c.argv.clear();
                         continue;
                     }
                     commands::process_command(self, c);

@@ -460,3 +460,41 @@ fn acknowledged_writes_survive_link_cuts_pauses_and_a_master_restart() {
         .log()
         .contains("Successful partial resynchronization with master"));
 }
+
+/// CLIENT PAUSE WRITE on a replica holds back what its master sends: the
+/// bytes are read (slave_read_repl_offset) but not applied
+/// (slave_repl_offset), and UNPAUSE applies them. Several writes arrive
+/// while paused, so more than one command waits behind the first.
+#[test]
+fn a_paused_replica_reads_but_applies_its_masters_writes_only_after_unpause() {
+    let master = start_ferrodis(true, &[]);
+    let replica = start_ferrodis(
+        true,
+        &["--replicaof", "127.0.0.1", &master.port().to_string()],
+    );
+    let (mut m, mut r) = (master.client(), replica.client());
+    ok(m.cmd(&["SET", "before", "1"]));
+    wait_in_sync(&mut m, &mut r);
+    let applied = info_field(&mut r, "replication", "slave_repl_offset");
+    ok(r.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]));
+    for i in 0..5 {
+        ok(m.cmd(&["SET", &format!("during:{i}"), "x"]));
+    }
+    let master_off = info_field(&mut m, "replication", "master_repl_offset");
+    let read = wait_for(Duration::from_secs(10), || {
+        info_field(&mut r, "replication", "slave_read_repl_offset") == master_off
+    });
+    assert!(read, "the paused replica did not read the stream");
+    assert_eq!(
+        info_field(&mut r, "replication", "slave_repl_offset"),
+        applied
+    );
+    assert_eq!(r.cmd(&["EXISTS", "during:0"]), Resp::Int(0));
+    ok(r.cmd(&["CLIENT", "UNPAUSE"]));
+    wait_in_sync(&mut m, &mut r);
+    assert_eq!(
+        info_field(&mut r, "replication", "slave_repl_offset"),
+        master_off
+    );
+    assert_eq!(r.cmd(&["EXISTS", "during:0", "during:4"]), Resp::Int(2));
+}

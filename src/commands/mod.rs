@@ -111,6 +111,11 @@ impl Ctx<'_> {
 /// call it — or, inside MULTI, queue it. The client's argv holds a
 /// complete, non-empty request.
 pub fn process_command(srv: &mut Server, c: &mut Client) {
+    if c.argv.is_empty() {
+        // Never expected (the parser skips empty requests); a broken
+        // caller must not take the server down.
+        return;
+    }
     // One clock read per command serves both the cached time (expiry) and
     // the command's duration (stats).
     let start = crate::server::mono_ns();
@@ -364,7 +369,7 @@ fn unknown_command_error(srv: &Server, argv: &[Bytes]) -> Vec<u8> {
         return e;
     }
     let mut args = Vec::new();
-    for a in &argv[1..] {
+    for a in argv.iter().skip(1) {
         if args.len() >= 128 {
             break;
         }
@@ -374,7 +379,7 @@ fn unknown_command_error(srv: &Server, argv: &[Bytes]) -> Vec<u8> {
         args.extend_from_slice(b"' ");
     }
     e.extend_from_slice(b"ERR unknown command '");
-    e.extend_from_slice(c_str_prefix(&argv[0], 128));
+    e.extend_from_slice(c_str_prefix(argv.first().map_or(&b""[..], |a| &a[..]), 128));
     e.extend_from_slice(b"', with args beginning with: ");
     e.extend_from_slice(&args);
     e

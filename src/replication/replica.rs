@@ -575,13 +575,25 @@ pub fn info_section(srv: &Server, o: &mut String) {
     if let Some((host, port)) = &rs.master {
         let connected = rs.is_connected();
         let transferring = link_state_name(srv) == "sync";
-        let (last_io, off) = match master_client(srv) {
-            Some(m) => (srv.unixtime - m.last_interaction, m.reploff),
-            None => (-1, rs.cached.as_ref().map_or(0, |c| c.offset)),
+        // Read: every byte received from the master, applied or not (a
+        // paused replica holds commands back); repl: what was applied.
+        let (last_io, off, read_off) = match master_client(srv) {
+            Some(m) => {
+                let unapplied = (m.master_pending + m.qbuf.len()) as i64;
+                (
+                    srv.unixtime - m.last_interaction,
+                    m.reploff,
+                    m.reploff + unapplied,
+                )
+            }
+            None => {
+                let off = rs.cached.as_ref().map_or(0, |c| c.offset);
+                (-1, off, off)
+            }
         };
         let _ = write!(
             o,
-            "role:slave\r\nmaster_host:{host}\r\nmaster_port:{port}\r\nmaster_link_status:{}\r\nmaster_last_io_seconds_ago:{last_io}\r\nmaster_sync_in_progress:{}\r\nslave_read_repl_offset:{off}\r\nslave_repl_offset:{off}\r\n",
+            "role:slave\r\nmaster_host:{host}\r\nmaster_port:{port}\r\nmaster_link_status:{}\r\nmaster_last_io_seconds_ago:{last_io}\r\nmaster_sync_in_progress:{}\r\nslave_read_repl_offset:{read_off}\r\nslave_repl_offset:{off}\r\n",
             if connected { "up" } else { "down" },
             transferring as u8,
         );
