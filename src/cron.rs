@@ -67,6 +67,11 @@ pub fn cron(srv: &mut Server) {
     srv.is_paused();
     if every(srv, 100) {
         srv.stats.sample(srv.now_ms);
+        // A full memory reading keeps the cheap one of the maxmemory
+        // check in step with what other threads allocate and free.
+        if srv.cfg.maxmemory != 0 {
+            crate::memory::rebase();
+        }
     }
     clients_cron(srv);
     databases_cron(srv);

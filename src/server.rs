@@ -350,7 +350,8 @@ impl Server {
         self.next_cron = Instant::now();
         loop {
             self.before_sleep();
-            let mut timeout = if self.pending_reads.is_empty() {
+            // An armed eviction timer runs every iteration: no sleeping then.
+            let mut timeout = if self.pending_reads.is_empty() && !crate::evict::timer_running() {
                 self.next_cron.saturating_duration_since(Instant::now())
             } else {
                 Duration::ZERO
@@ -369,6 +370,9 @@ impl Server {
             self.now_ms = self.unix_ms_at(mono_ns());
             self.unixtime = self.now_ms / 1000;
             self.dispatch_events(&events);
+            if crate::evict::timer_running() {
+                crate::evict::eviction_timer(self);
+            }
             if Instant::now() >= self.next_cron {
                 if !self.cron_paused {
                     crate::cron::cron(self);

@@ -91,6 +91,7 @@ fn apply(
                 ));
             }
             "proc-title-template" => cx.srv.update_proc_title(),
+            "maxmemory" => crate::evict::update_maxmemory(cx.srv),
             "appendonly" => update_appendonly(cx).map_err(|e| (name, e))?,
             "aof-disable-auto-gc" if !cx.srv.cfg.aof_disable_auto_gc => {
                 crate::persistence::aof::del_history_files(cx.srv);
@@ -123,6 +124,7 @@ fn update_appendonly(cx: &mut Ctx) -> Result<(), String> {
 pub fn resetstat(cx: &mut Ctx) -> CmdResult {
     cx.srv.stats.reset();
     cx.srv.client_mem.evicted_clients = 0;
+    crate::evict::reset_stats();
     for c in cx.srv.commands.iter_mut() {
         c.stats = Default::default();
         for s in c.subcommands.iter_mut() {

@@ -208,6 +208,11 @@ fn check_and_run(srv: &mut Server, c: &mut Client, start: u64) {
     // bound (only EXEC, DISCARD, QUIT and RESET get through).
     if srv.cfg.maxmemory != 0 {
         let out_of_memory = crate::evict::perform_evictions(srv) == crate::evict::Outcome::Fail;
+        // Invalidations of evicted keys reach this client before its reply:
+        // what it is about to read is the key's new state, not the old one.
+        if srv.tracking.has_pending() {
+            crate::tracking::settle(srv, c);
+        }
         let deny = cflags & spec::CMD_DENYOOM != 0
             || (c.flags & flags::MULTI != 0
                 && !matches!(role, Role::Exec | Role::Discard | Role::Quit | Role::Reset));

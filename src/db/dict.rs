@@ -131,6 +131,31 @@ pub fn set_resize_allowed(allowed: bool) {
 }
 
 // ---------------------------------------------------------------------------
+// Memory guard on growth (Redis' dictTypeExpandAllowed)
+// ---------------------------------------------------------------------------
+
+/// Load factor up to which a guarded dict may put off growing when the new
+/// table would not fit in memory (Redis' `HASHTABLE_MAX_LOAD_FACTOR`); past
+/// it, lookups would slow down too much and the table grows regardless.
+pub const MAX_LOAD_FACTOR: f64 = 1.618;
+
+/// The check a guarded dict asks before growing: given the bytes of the
+/// new bucket array, may it be allocated?
+pub type ExpandGuard = fn(usize) -> bool;
+
+thread_local! {
+    // Set once by the server (the maxmemory check); thread-local for the
+    // same reasons as the resize policy.
+    static EXPAND_GUARD: Cell<Option<ExpandGuard>> = const { Cell::new(None) };
+}
+
+/// Install the guard that guarded dicts (see [`Dict::set_guarded`]) ask
+/// before growing; `None` removes it.
+pub fn set_expand_guard(guard: Option<ExpandGuard>) {
+    EXPAND_GUARD.with(|g| g.set(guard));
+}
+
+// ---------------------------------------------------------------------------
 // Hashing
 // ---------------------------------------------------------------------------
 
@@ -459,6 +484,9 @@ pub struct Dict<K, V> {
     ht1: Table<K, V>,
     /// Next bucket of `ht0` to move while rehashing, 0 otherwise.
     rehash_idx: usize,
+    /// Ask the expand guard before growing (the keyspace dicts: a resize
+    /// there must not push the server over `maxmemory`).
+    guarded: bool,
 }
 
 impl<K, V> Default for Dict<K, V> {
@@ -467,6 +495,7 @@ impl<K, V> Default for Dict<K, V> {
             ht0: Table::default(),
             ht1: Table::default(),
             rehash_idx: 0,
+            guarded: false,
         }
     }
 }
@@ -815,11 +844,37 @@ impl<K: DictKey, V> Dict<K, V> {
         }
         let used = self.ht0.used;
         let policy = resize_policy();
-        if (policy == ResizePolicy::Enable && used >= size)
-            || (policy != ResizePolicy::Forbid && used / size > FORCE_RESIZE_RATIO)
+        if ((policy == ResizePolicy::Enable && used >= size)
+            || (policy != ResizePolicy::Forbid && used / size > FORCE_RESIZE_RATIO))
+            && self.expand_allowed()
         {
             self.expand(used + 1);
         }
+    }
+
+    /// Whether a guarded dict may grow now: always once the load factor
+    /// passes [`MAX_LOAD_FACTOR`], otherwise only if the guard accepts the
+    /// new bucket array (Redis' dictExpandAllowed). Until then entries just
+    /// chain a little longer in the current table.
+    fn expand_allowed(&self) -> bool {
+        if !self.guarded {
+            return true;
+        }
+        let Some(guard) = EXPAND_GUARD.with(Cell::get) else {
+            return true;
+        };
+        let (used, size) = (self.ht0.used, self.ht0.size());
+        if used as f64 / size as f64 > MAX_LOAD_FACTOR {
+            return true;
+        }
+        let buckets = table_size_for(used + 1).unwrap_or(usize::MAX);
+        guard(buckets.saturating_mul(mem::size_of::<Link<K, V>>()))
+    }
+
+    /// Make this dict ask the expand guard before growing (see
+    /// [`set_expand_guard`]); the keyspace and expires dicts are guarded.
+    pub fn set_guarded(&mut self, on: bool) {
+        self.guarded = on;
     }
 
     /// Whether cron should shrink this dict (Redis' `htNeedsResize`): more
@@ -1843,6 +1898,52 @@ mod tests {
         assert_eq!((*v, inserted), ("b", false));
         let (k, _) = d.remove(b"k").unwrap();
         assert_eq!(k.1, 1);
+    }
+
+    /// A guarded dict puts off growing while the guard refuses the new
+    /// bucket array, up to the maximum load factor; an unguarded one and
+    /// a guarded one with an accepting guard grow as usual.
+    #[test]
+    fn guarded_dict_grows_only_when_the_guard_allows() {
+        struct Unset;
+        impl Drop for Unset {
+            fn drop(&mut self) {
+                set_expand_guard(None);
+            }
+        }
+        let _unset = Unset;
+        fn refuse(_bytes: usize) -> bool {
+            false
+        }
+        set_expand_guard(Some(refuse));
+        let mut guarded: Dict<Vec<u8>, usize> = Dict::new();
+        guarded.set_guarded(true);
+        let mut free: Dict<Vec<u8>, usize> = Dict::new();
+        for i in 0..16 {
+            guarded.insert(key(i), i);
+            free.insert(key(i), i);
+        }
+        // The first table is always made; after that the guard says no
+        // until 1.618 entries per bucket: 4 buckets hold up to 7 entries.
+        assert!(free.buckets().0.max(free.buckets().1) >= 16);
+        assert!(guarded.buckets().0 + guarded.buckets().1 > 4);
+        let mut g2: Dict<Vec<u8>, usize> = Dict::new();
+        g2.set_guarded(true);
+        for i in 0..6 {
+            g2.insert(key(i), i);
+        }
+        assert_eq!(g2.buckets(), (4, 0));
+        check_invariants(&g2);
+        assert_eq!(g2.len(), 6);
+        fn accept(_bytes: usize) -> bool {
+            true
+        }
+        set_expand_guard(Some(accept));
+        g2.insert(key(6), 6);
+        assert!(g2.buckets().0 + g2.buckets().1 > 4);
+        for i in 0..7 {
+            assert_eq!(g2.get(&key(i)), Some(&i));
+        }
     }
 
     #[test]

@@ -120,8 +120,8 @@ impl Db {
     pub fn new(id: usize) -> Db {
         Db {
             id,
-            keys: Dict::new(),
-            expires: Dict::new(),
+            keys: guarded_dict(),
+            expires: guarded_dict(),
             avg_ttl: 0,
             expires_cursor: 0,
             blocking_keys: Dict::new(),
@@ -239,10 +239,19 @@ impl Db {
         self.avg_ttl = 0;
         self.expires_cursor = 0;
         (
-            std::mem::replace(&mut self.keys, Dict::new()),
-            std::mem::replace(&mut self.expires, Dict::new()),
+            std::mem::replace(&mut self.keys, guarded_dict()),
+            std::mem::replace(&mut self.expires, guarded_dict()),
         )
     }
+}
+
+/// A keyspace or expires table: it grows only if the new bucket array fits
+/// under `maxmemory` (or the load factor gets too high), as Redis' db dict
+/// types do with dictExpandAllowed; the check itself is `evict.rs`'.
+fn guarded_dict<V>() -> Dict<Key, V> {
+    let mut d = Dict::new();
+    d.set_guarded(true);
+    d
 }
 
 #[cfg(test)]

@@ -151,10 +151,16 @@ impl ReplBuffer {
             let backlog_ok = (self.end - next_start) as usize >= backlog_size;
             let reader_ok = oldest_reader.is_none_or(|r| r >= next_start);
             if !(backlog_ok && reader_ok) {
-                return;
+                break;
             }
             self.blocks.pop_front();
             self.mem -= cap;
+        }
+        // The queue grew while a replica lagged: give that memory back
+        // once the blocks are gone (it counts against maxmemory).
+        let keep = self.blocks.len().max(16);
+        if self.blocks.capacity() > 4 * keep {
+            self.blocks.shrink_to(2 * keep);
         }
     }
 }
@@ -189,6 +195,18 @@ mod tests {
         assert_eq!(b.chunk_at(50_001), Some(&[][..]));
         assert_eq!(b.chunk_at(50_002), None);
         assert_eq!(b.chunk_at(0), None);
+    }
+
+    #[test]
+    fn trim_gives_back_the_queue_of_a_lagging_reader() {
+        let mut b = ReplBuffer::new(1);
+        for _ in 0..1000 {
+            b.append(&[1u8; BLOCK_BYTES]);
+        }
+        assert!(b.blocks.capacity() >= 1000);
+        b.trim(BLOCK_BYTES, None);
+        assert!(b.blocks.len() <= 2);
+        assert!(b.blocks.capacity() <= 64);
     }
 
     #[test]
