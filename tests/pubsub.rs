@@ -267,3 +267,27 @@ fn a_subscriber_that_never_reads_is_dropped_and_the_publisher_goes_on() {
     assert_eq!(p.cmd(&["PING"]), Resp::simple("PONG"));
     assert!(sub.is_closed());
 }
+
+#[test]
+fn publish_is_not_written_to_the_aof() {
+    let srv = Server::start(&["--appendonly", "yes", "--appendfsync", "always"]);
+    let mut c = srv.client();
+    assert_eq!(c.cmd(&["PUBLISH", "ch", "hello"]), Resp::Int(0));
+    assert_eq!(c.cmd(&["SET", "after", "1"]), Resp::ok());
+    let dir = srv.dir().join("appendonlydir");
+    let mut aof = String::new();
+    let found = wait_for(Duration::from_secs(5), || {
+        aof = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".incr.aof"))
+            .map(|e| {
+                String::from_utf8_lossy(&std::fs::read(e.path()).unwrap_or_default()).into_owned()
+            })
+            .collect();
+        aof.contains("after")
+    });
+    assert!(found, "SET never reached the AOF: {aof:?}");
+    assert!(!aof.contains("PUBLISH"), "PUBLISH in the AOF: {aof:?}");
+}

@@ -89,8 +89,8 @@ pub fn sunsubscribe(cx: &mut Ctx) -> CmdResult {
 pub fn publish(cx: &mut Ctx) -> CmdResult {
     let (chan, msg) = (cx.arg_bytes(1), cx.arg_bytes(2));
     let n = pubsub::publish(cx.srv, &chan, &msg);
-    // Replicas and the AOF carry PUBLISH so subscribers there get it too.
-    crate::persistence::propagate::force(cx.srv);
+    // Replicas carry PUBLISH so subscribers there get it too.
+    crate::persistence::propagate::force_repl(cx.srv);
     cx.reply().int(n as i64);
     Ok(())
 }
@@ -98,7 +98,7 @@ pub fn publish(cx: &mut Ctx) -> CmdResult {
 pub fn spublish(cx: &mut Ctx) -> CmdResult {
     let (chan, msg) = (cx.arg_bytes(1), cx.arg_bytes(2));
     let n = pubsub::publish_shard(cx.srv, &chan, &msg);
-    crate::persistence::propagate::force(cx.srv);
+    crate::persistence::propagate::force_repl(cx.srv);
     cx.reply().int(n as i64);
     Ok(())
 }

@@ -32,6 +32,8 @@ use crate::server::Server;
 pub struct PropOp {
     pub db: usize,
     pub argv: Vec<Bytes>,
+    /// For the replicas only, not the AOF (PUBLISH: PROPAGATE_REPL).
+    pub repl_only: bool,
 }
 
 /// Propagation state of the command being executed (the `also_propagate`
@@ -47,6 +49,8 @@ pub struct PropState {
     /// The running command propagates even if it changed nothing
     /// (forceCommandPropagation: FLUSHALL on an empty server).
     force: bool,
+    /// Forced, but for the replication stream only (PUBLISH).
+    force_repl: bool,
     /// Nesting of call() (EXEC, scripts): only the outermost flushes.
     depth: u32,
     /// The top-level command may touch arbitrary keys (SCAN, RANDOMKEY):
@@ -61,6 +65,7 @@ pub struct CallMark {
     rewrite: Option<Vec<Bytes>>,
     prevent: bool,
     force: bool,
+    force_repl: bool,
 }
 
 /// Whether anyone listens to propagated commands (shouldPropagate): never
@@ -74,7 +79,11 @@ pub fn should_propagate(srv: &Server) -> bool {
 /// Queue an effect for the end of the current execution unit (alsoPropagate).
 pub fn also_propagate(srv: &mut Server, db: usize, argv: Vec<Bytes>) {
     if should_propagate(srv) {
-        srv.prop.ops.push(PropOp { db, argv });
+        srv.prop.ops.push(PropOp {
+            db,
+            argv,
+            repl_only: false,
+        });
     }
 }
 
@@ -84,7 +93,11 @@ pub fn propagate_deletion(srv: &mut Server, db: usize, key: &[u8], lazy: bool) {
     if should_propagate(srv) {
         let cmd: &'static [u8] = if lazy { b"UNLINK" } else { b"DEL" };
         let argv = vec![Bytes::from_static(cmd), Bytes::copy_from_slice(key)];
-        srv.prop.ops.push(PropOp { db, argv });
+        srv.prop.ops.push(PropOp {
+            db,
+            argv,
+            repl_only: false,
+        });
     }
 }
 
@@ -96,6 +109,7 @@ pub fn begin_call(srv: &mut Server) -> CallMark {
         rewrite: srv.prop.rewrite.take(),
         prevent: std::mem::take(&mut srv.prop.prevent),
         force: std::mem::take(&mut srv.prop.force),
+        force_repl: std::mem::take(&mut srv.prop.force_repl),
     }
 }
 
@@ -106,10 +120,16 @@ pub fn end_call(srv: &mut Server, mark: CallMark, db: usize, argv: &[Bytes]) {
     let rewrite = std::mem::replace(&mut srv.prop.rewrite, mark.rewrite);
     let prevent = std::mem::replace(&mut srv.prop.prevent, mark.prevent);
     let force = std::mem::replace(&mut srv.prop.force, mark.force);
+    let force_repl = std::mem::replace(&mut srv.prop.force_repl, mark.force_repl);
     srv.prop.depth -= 1;
-    if (srv.dirty > mark.dirty || force) && !prevent && should_propagate(srv) {
+    let changed = srv.dirty > mark.dirty || force;
+    if (changed || force_repl) && !prevent && should_propagate(srv) {
         let argv = rewrite.unwrap_or_else(|| argv.to_vec());
-        srv.prop.ops.push(PropOp { db, argv });
+        srv.prop.ops.push(PropOp {
+            db,
+            argv,
+            repl_only: !changed,
+        });
     }
     if srv.prop.depth == 0 {
         let multi = !std::mem::take(&mut srv.prop.arbitrary_keys);
@@ -133,6 +153,12 @@ pub fn force(srv: &mut Server) {
     srv.prop.force = true;
 }
 
+/// `force` for the replicas only: a PUBLISH reaches their subscribers
+/// but is no part of the dataset, so the AOF does not keep it.
+pub fn force_repl(srv: &mut Server) {
+    srv.prop.force_repl = true;
+}
+
 /// Flush the queued effects (propagatePendingCommands): several are wrapped
 /// in MULTI/EXEC when `multi`, one goes alone.
 pub fn propagate_pending(srv: &mut Server, multi: bool) {
@@ -147,7 +173,11 @@ pub fn propagate_pending(srv: &mut Server, multi: bool) {
         propagate_now(srv, ops[0].db, &[Bytes::from_static(b"MULTI")]);
     }
     for op in &ops {
-        propagate_now(srv, op.db, &op.argv);
+        if op.repl_only {
+            crate::replication::master::feed(srv, op.db, &op.argv);
+        } else {
+            propagate_now(srv, op.db, &op.argv);
+        }
     }
     if let (true, Some(last)) = (wrap, ops.last()) {
         propagate_now(srv, last.db, &[Bytes::from_static(b"EXEC")]);
