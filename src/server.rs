@@ -863,7 +863,7 @@ impl Server {
         // Every byte of the stream counts towards our offset.
         let bytes = std::mem::take(&mut c.master_pending);
         crate::replication::replica::after_master_command(self, c, bytes, mark);
-        c.argv.clear();
+        c.clear_argv();
         false
     }
 
@@ -888,7 +888,7 @@ impl Server {
                 if c.flags & flags::POSTPONED != 0 {
                     return;
                 }
-                c.argv.clear();
+                c.clear_argv();
                 continue;
             }
             let lim = Limits {
@@ -931,7 +931,7 @@ impl Server {
                     if c.flags & flags::POSTPONED != 0 {
                         return; // argv is kept for when the pause ends
                     }
-                    c.argv.clear();
+                    c.clear_argv();
                     if c.pending_output() > 0 {
                         self.check_output_buffer_limits(c);
                     }

@@ -166,6 +166,18 @@ pub struct Client {
 }
 
 impl Client {
+    /// Forget the executed command's arguments. The vector is reused, but
+    /// not after a command with thousands of arguments: its slots (32
+    /// bytes each) would stay allocated for good, as Redis frees argv.
+    pub fn clear_argv(&mut self) {
+        const KEEP: usize = 1024;
+        if self.argv.capacity() > KEEP {
+            self.argv = Vec::new();
+        } else {
+            self.argv.clear();
+        }
+    }
+
     pub fn new(id: u64, token: usize, conn: Conn, addr: String, laddr: String, now: i64) -> Client {
         let unix = matches!(conn, Conn::Unix(_));
         Client {
