@@ -294,52 +294,30 @@ impl Client {
     /// CLIENT LIST / CLIENT INFO line for this client (catClientInfoString).
     pub fn info_string(&self, now: i64, out: &mut String) {
         use std::fmt::Write as _;
+        // Redis' letters in Redis' order (getClientInfoString).
         let mut fl = String::new();
-        if self.flags & flags::REPLICA != 0 {
-            fl.push('S');
-        }
-        if self.flags & flags::MASTER != 0 {
-            fl.push('M');
-        }
-        if self.flags & flags::MONITOR != 0 {
-            fl.push('O');
-        }
-        if self.flags & flags::BLOCKED != 0 {
-            fl.push('b');
-        }
-        if let Some(t) = &self.tracking {
-            fl.push('t');
-            if t.broken_redirect {
-                fl.push('R');
-            }
-            if t.bcast {
-                fl.push('B');
-            }
-        }
-        if self.flags & flags::CLOSE_AFTER_REPLY != 0 {
-            fl.push('c');
-        }
-        if self.flags & flags::UNBLOCKED != 0 {
-            fl.push('u');
-        }
-        if self.flags & flags::CLOSE_ASAP != 0 {
-            fl.push('A');
-        }
-        if self.flags & flags::UNIX_SOCKET != 0 {
-            fl.push('U');
-        }
-        if self.flags & flags::NO_EVICT != 0 {
-            fl.push('e');
-        }
-        if self.flags & flags::MULTI != 0 {
-            fl.push('x');
-        }
-        if self.flags & flags::DIRTY_CAS != 0 {
-            fl.push('d');
-        }
-        if crate::pubsub::is_subscriber(self) {
-            fl.push('P');
-        }
+        let tracking = self.tracking.as_ref();
+        let letters = [
+            (self.flags & flags::MONITOR != 0, 'O'),
+            (
+                self.flags & flags::REPLICA != 0 && self.flags & flags::MONITOR == 0,
+                'S',
+            ),
+            (self.flags & flags::MASTER != 0, 'M'),
+            (crate::pubsub::is_subscriber(self), 'P'),
+            (self.flags & flags::MULTI != 0, 'x'),
+            (self.flags & flags::BLOCKED != 0, 'b'),
+            (tracking.is_some(), 't'),
+            (tracking.is_some_and(|t| t.broken_redirect), 'R'),
+            (tracking.is_some_and(|t| t.bcast), 'B'),
+            (self.flags & flags::DIRTY_CAS != 0, 'd'),
+            (self.flags & flags::CLOSE_AFTER_REPLY != 0, 'c'),
+            (self.flags & flags::UNBLOCKED != 0, 'u'),
+            (self.flags & flags::CLOSE_ASAP != 0, 'A'),
+            (self.flags & flags::UNIX_SOCKET != 0, 'U'),
+            (self.flags & flags::NO_EVICT != 0, 'e'),
+        ];
+        fl.extend(letters.iter().filter(|(on, _)| *on).map(|(_, ch)| *ch));
         if fl.is_empty() {
             fl.push('N');
         }
