@@ -51,6 +51,19 @@ pub enum BlockOp {
     /// SHUTDOWN waiting for replicas: the process exits, or the attempt
     /// fails and the client gets an error.
     Shutdown,
+    /// XREAD / XREADGROUP: per key the ID entries must be greater than
+    /// (for a group, its last delivered ID is read again when served).
+    XRead(Box<XReadWait>),
+}
+
+/// What a client blocked in XREAD / XREADGROUP waits for.
+#[derive(Clone, Debug)]
+pub struct XReadWait {
+    pub ids: Vec<(Bytes, crate::types::stream::StreamId)>,
+    /// Entries to deliver at most (COUNT, or 1000).
+    pub count: usize,
+    /// XREADGROUP: group name, consumer name, NOACK.
+    pub group: Option<(Bytes, Bytes, bool)>,
 }
 
 impl BlockOp {
@@ -59,6 +72,7 @@ impl BlockOp {
         match self {
             BlockOp::ListPop { .. } | BlockOp::ListMove { .. } => matches!(v, Value::List(_)),
             BlockOp::ZPop { .. } => matches!(v, Value::ZSet(_)),
+            BlockOp::XRead(_) => matches!(v, Value::Stream(_)),
             BlockOp::Wait { .. } | BlockOp::Shutdown => false,
         }
     }
@@ -79,7 +93,7 @@ pub struct Blocked {
 /// Whether a value added under `key` may wake a blocked client: the Db
 /// calls this from add/set (signalKeyAsReady).
 pub fn may_serve(v: &Value) -> bool {
-    matches!(v, Value::List(_) | Value::ZSet(_))
+    matches!(v, Value::List(_) | Value::ZSet(_) | Value::Stream(_))
 }
 
 /// Park `c` (whose slot is its token's) until a key of `b` is ready.
@@ -195,23 +209,33 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
     };
     let waiting: Vec<usize> = queue.iter().copied().collect();
     for slot in waiting {
-        if crate::db::expire::expire_if_needed(srv, db, key) {
-            return;
-        }
-        let Some(v) = srv.dbs[db].keys.peek(key) else {
-            return;
-        };
+        // A key found expired is gone: only XREADGROUP waiters still have
+        // something to be told.
+        let expired = crate::db::expire::expire_if_needed(srv, db, key);
         let Some(Some(mut c)) = srv.clients.get_mut(slot).map(Option::take) else {
             continue;
         };
-        let serves = c.blocked.as_ref().is_some_and(|b| b.op.served_by(&v.val));
+        let stream_wait = matches!(c.blocked.as_ref().map(|b| &b.op), Some(BlockOp::XRead(_)));
+        let serves = if stream_wait {
+            crate::commands::stream::blocked_can_serve(srv, &c, db, key)
+        } else {
+            !expired
+                && match (srv.dbs[db].keys.peek(key), c.blocked.as_ref()) {
+                    (Some(v), Some(b)) => b.op.served_by(&v.val),
+                    _ => false,
+                }
+        };
         if serves {
             let start = crate::server::mono_ns();
             let errors_before = srv.stats.total_error_replies;
             let cmd = c.blocked.as_ref().map(|b| b.cmd);
             let outer = become_current(srv, &c);
             let mark = c.out.len();
-            crate::commands::blocking::serve(srv, &mut c, key);
+            if stream_wait {
+                crate::commands::stream::serve_blocked(srv, &mut c, db, key);
+            } else {
+                crate::commands::blocking::serve(srv, &mut c, key);
+            }
             restore_current(srv, &mut c, mark, outer);
             if let Some(cmd) = cmd {
                 let failed = srv.stats.total_error_replies != errors_before;

@@ -294,7 +294,7 @@ fn effect_of(srv: &Server, db: usize, key: &[u8], op: &BlockOp) -> Option<Vec<By
             v
         }
         // WAIT and SHUTDOWN are never served by a key.
-        BlockOp::Wait { .. } | BlockOp::Shutdown => return None,
+        BlockOp::Wait { .. } | BlockOp::Shutdown | BlockOp::XRead(_) => return None,
     })
 }
 
@@ -334,6 +334,6 @@ fn run_op(srv: &mut Server, c: &mut Client, db: usize, key: &[u8], op: &BlockOp,
                 super::add_error_reply(srv, c, &e.text());
             }
         }
-        BlockOp::Wait { .. } | BlockOp::Shutdown => {}
+        BlockOp::Wait { .. } | BlockOp::Shutdown | BlockOp::XRead(_) => {}
     }
 }

@@ -12,8 +12,8 @@ use std::io;
 use super::spec::{self, CommandSpec};
 use super::{
     blocking, client, command, config, connection, debug, expire, hash, info, keyspace, list,
-    migrate, object, persistence, pubsub, replication, server, set, sort, string, transaction,
-    zset, Handler,
+    migrate, object, persistence, pubsub, replication, server, set, sort, stream, string,
+    transaction, zset, Handler,
 };
 use crate::stats::CmdStats;
 
@@ -205,6 +205,7 @@ const FAMILIES: &[&[(&str, Handler)]] = &[
     set::HANDLERS,
     zset::HANDLERS,
     sort::HANDLERS,
+    stream::HANDLERS,
     blocking::HANDLERS,
     replication::HANDLERS,
     pubsub::HANDLERS,

@@ -12,6 +12,7 @@
 
 use super::Db;
 use crate::types::listpack::Entry;
+use crate::types::stream::StreamId;
 use crate::types::value::{Obj, Value, ValueType};
 use crate::util::number::fmt_f64_g17;
 use std::borrow::Cow;
@@ -84,6 +85,7 @@ fn type_code(t: ValueType) -> u32 {
         ValueType::Set => 2,
         ValueType::ZSet => 3,
         ValueType::Hash => 4,
+        ValueType::Stream => 6,
     }
 }
 
@@ -117,6 +119,21 @@ pub fn object_digest(d: &mut [u8; 20], o: &Obj, has_expire: bool) {
                 mix_digest(&mut ele, &entry_bytes(f));
                 mix_digest(&mut ele, &entry_bytes(v));
                 xor_digest(d, &ele);
+            }
+        }
+        Value::Stream(s) => {
+            // Each live entry: "<ms>.<seq>", then its fields and values.
+            let mut buf = Vec::new();
+            for e in s.range(StreamId::MIN, StreamId::MAX, false) {
+                let id = format!("{}.{}", e.id.ms, e.id.seq);
+                mix_digest(d, id.as_bytes());
+                for (f, v) in e.fields() {
+                    for x in [f, v] {
+                        buf.clear();
+                        crate::types::stream::entry_bytes(x, &mut buf);
+                        mix_digest(d, &buf);
+                    }
+                }
             }
         }
         v => {

@@ -16,7 +16,7 @@ pub mod expire;
 pub mod lru;
 
 use crate::types::key::Key;
-use crate::types::value::Obj;
+use crate::types::value::{Obj, Value};
 use dict::Dict;
 use std::collections::VecDeque;
 
@@ -146,7 +146,13 @@ impl Db {
     pub fn set(&mut self, key: &[u8], obj: Obj, keep_ttl: bool) -> bool {
         self.signal_ready(key, &obj);
         let added = if let Some(old) = self.keys.get_mut(key) {
+            // A stream replaced by anything wakes its XREADGROUP waiters
+            // (they get an error), as dbOverwrite does.
+            let was_stream = matches!(old.val, Value::Stream(_));
             *old = obj;
+            if was_stream {
+                self.signal_key_ready(key);
+            }
             false
         } else {
             self.keys.insert_new(Key::new(key), obj);
@@ -176,9 +182,23 @@ impl Db {
         }
     }
 
+    /// Queue `key` for its blocked clients whatever it holds now (XADD to
+    /// an existing stream, XGROUP DESTROY, a stream deleted).
+    pub fn signal_key_ready(&mut self, key: &[u8]) {
+        if !self.blocking_keys.is_empty()
+            && self.blocking_keys.contains_key(key)
+            && !self.ready.iter().any(|k| k.as_bytes() == key)
+        {
+            self.ready.push(Key::new(key));
+        }
+    }
+
     /// Delete `key` and its TTL; returns the old value.
     pub fn delete(&mut self, key: &[u8]) -> Option<Obj> {
         let (_, obj) = self.keys.remove(key)?;
+        if matches!(obj.val, Value::Stream(_)) {
+            self.signal_key_ready(key);
+        }
         if !self.expires.is_empty() {
             self.expires.remove(key);
         }
@@ -222,13 +242,32 @@ impl Db {
         other.scan_ready();
     }
 
+    /// After SWAPDB every waited key is re-examined: new data may serve
+    /// its clients, and a stream that went away ends XREADGROUP waits
+    /// (scanDatabaseForReadyKeys / scanDatabaseForDeletedStreams).
     fn scan_ready(&mut self) {
         let waited: Vec<Key> = self.blocking_keys.keys().cloned().collect();
         for k in waited {
-            if let Some(o) = self.keys.peek(k.as_bytes()) {
-                if crate::blocking::may_serve(&o.val) && !self.ready.contains(&k) {
-                    self.ready.push(k);
-                }
+            if !self.ready.contains(&k) {
+                self.ready.push(k);
+            }
+        }
+    }
+
+    /// Before a flush: waited keys holding streams are queued, so their
+    /// XREADGROUP clients learn the stream is gone.
+    fn signal_streams_going(&mut self) {
+        if self.blocking_keys.is_empty() {
+            return;
+        }
+        let waited: Vec<Key> = self.blocking_keys.keys().cloned().collect();
+        for k in waited {
+            let stream = self
+                .keys
+                .peek(k.as_bytes())
+                .is_some_and(|o| matches!(o.val, Value::Stream(_)));
+            if stream && !self.ready.contains(&k) {
+                self.ready.push(k);
             }
         }
     }
@@ -236,6 +275,7 @@ impl Db {
     /// Drop every key (FLUSHDB); the old tables are returned so a caller can
     /// free them elsewhere (lazy free).
     pub fn take_all(&mut self) -> (Dict<Key, Obj>, Dict<Key, i64>) {
+        self.signal_streams_going();
         self.avg_ttl = 0;
         self.expires_cursor = 0;
         (

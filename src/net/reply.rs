@@ -192,6 +192,12 @@ impl<'a> Reply<'a> {
         self.fill(d, if self.resp3 { b'~' } else { b'*' }, n as i64)
     }
 
+    /// Insert already-encoded reply bytes at a deferred position (an item
+    /// that must precede others but is known only after them).
+    pub fn insert_raw(&mut self, d: Deferred, b: &[u8]) {
+        crate::util::splice::insert(self.out, d.0, b);
+    }
+
     /// Raw protocol bytes, for the few replies that are fixed strings.
     pub fn raw(&mut self, b: &[u8]) {
         self.out.extend_from_slice(b);

@@ -136,6 +136,7 @@ fn write_key<W: Write>(c: &mut Cmds<W>, key: &[u8], v: &Value) -> std::io::Resul
                 write_entry(c, val)?;
             }
         }
+        Value::Stream(s) => write_stream(c, key, s)?,
         other => {
             c.header(3)?;
             c.bulk(b"SET")?;
@@ -144,6 +145,77 @@ fn write_key<W: Write>(c: &mut Cmds<W>, key: &[u8], v: &Value) -> std::io::Resul
                 Some(StrRef::Int(n)) => c.bulk_i64(n)?,
                 Some(StrRef::Bytes(b)) => c.bulk(b)?,
                 None => c.bulk(b"")?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// rewriteStreamObject: XADD per entry (or an XADD MAXLEN 0 that leaves
+/// an empty stream), XSETID with the counters, XGROUP CREATE per group,
+/// XCLAIM per pending entry and XGROUP CREATECONSUMER per idle consumer.
+fn write_stream<W: Write>(
+    c: &mut Cmds<W>,
+    key: &[u8],
+    s: &crate::types::stream::Stream,
+) -> std::io::Result<()> {
+    use crate::types::stream::StreamId;
+    if s.length > 0 {
+        for e in s.range(StreamId::MIN, StreamId::MAX, false) {
+            c.header(3 + 2 * e.nfields())?;
+            c.bulk(b"XADD")?;
+            c.bulk(key)?;
+            c.bulk(&e.id.to_bytes())?;
+            for (f, v) in e.fields() {
+                write_entry(c, f)?;
+                write_entry(c, v)?;
+            }
+        }
+    } else {
+        c.header(7)?;
+        for a in [&b"XADD"[..], key, b"MAXLEN", b"0", b"0-1", b"x", b"y"] {
+            c.bulk(a)?;
+        }
+    }
+    c.header(7)?;
+    c.bulk(b"XSETID")?;
+    c.bulk(key)?;
+    c.bulk(&s.last_id.to_bytes())?;
+    c.bulk(b"ENTRIESADDED")?;
+    c.bulk_i64(s.entries_added as i64)?;
+    c.bulk(b"MAXDELETEDID")?;
+    c.bulk(&s.max_deleted_id.to_bytes())?;
+    for (name, g) in &s.groups {
+        c.header(7)?;
+        for a in [&b"XGROUP"[..], b"CREATE", key, name] {
+            c.bulk(a)?;
+        }
+        c.bulk(&g.last_id.to_bytes())?;
+        c.bulk(b"ENTRIESREAD")?;
+        c.bulk_i64(g.entries_read)?;
+        for cons in g.consumers() {
+            if cons.pel.is_empty() {
+                c.header(5)?;
+                for a in [&b"XGROUP"[..], b"CREATECONSUMER", key, name, &cons.name] {
+                    c.bulk(a)?;
+                }
+                continue;
+            }
+            for id in &cons.pel {
+                let Some(n) = g.pel.get(id) else {
+                    continue;
+                };
+                c.header(12)?;
+                for a in [&b"XCLAIM"[..], key, name, &cons.name, b"0"] {
+                    c.bulk(a)?;
+                }
+                c.bulk(&id.to_bytes())?;
+                c.bulk(b"TIME")?;
+                c.bulk_i64(n.delivery_time)?;
+                c.bulk(b"RETRYCOUNT")?;
+                c.bulk_i64(n.delivery_count as i64)?;
+                c.bulk(b"JUSTID")?;
+                c.bulk(b"FORCE")?;
             }
         }
     }

@@ -91,7 +91,9 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, o: &LoadOpts) -> Result<Option<Valu
         }
         TYPE_HASH_ZIPLIST => read_hash_ziplist(&r.string()?, o),
         TYPE_HASH_LISTPACK => read_hash_listpack(r.string()?, o),
-        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => stream_not_supported(),
+        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => {
+            super::stream_rdb::read_stream(r, t == TYPE_STREAM_LISTPACKS_2)
+        }
         TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
             let id = r.length()?;
             Err(RdbError::Unsupported(format!(
@@ -101,13 +103,6 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, o: &LoadOpts) -> Result<Option<Valu
         }
         _ => corrupt(format!("Unknown RDB encoding type {t}")),
     }
-}
-
-/// The one place stream values end up until the stream type exists.
-fn stream_not_supported() -> Result<Option<Value>> {
-    Err(RdbError::Unsupported(
-        "The RDB file contains a stream, which this server does not support yet".into(),
-    ))
 }
 
 /// moduleTypeNameByID: nine characters of six bits each above the ten

@@ -37,6 +37,7 @@ pub mod propagate;
 pub mod rdb;
 pub mod save;
 pub mod snapshot;
+pub mod stream_rdb;
 pub mod ziplist;
 
 #[cfg(test)]

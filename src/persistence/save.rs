@@ -75,6 +75,7 @@ pub fn value_type(v: &Value) -> u8 {
         Value::Set(s) if s.as_intset().is_some() => TYPE_SET_INTSET,
         Value::Set(_) => TYPE_SET,
         Value::ZSet(z) => super::collections::zset_type(z),
+        Value::Stream(_) => TYPE_STREAM_LISTPACKS_2,
     }
 }
 
@@ -121,6 +122,7 @@ pub fn write_value<W: Write>(w: &mut Writer<W>, v: &Value) -> io::Result<()> {
             Ok(())
         }
         Value::ZSet(z) => super::collections::write_zset(w, z),
+        Value::Stream(s) => super::stream_rdb::write_stream(w, s),
     }
 }
 

@@ -296,9 +296,9 @@ fn unsupported_types_are_refused_clearly() {
     w.len((1u64 << 63) | 5).unwrap();
     let e = refused(&with_footer(w.into_inner(), 10), &LoadOpts::default());
     assert!(e.to_string().contains("module data I can't load"), "{e}");
+    // A stream cut after its node count is a truncated payload.
     let p = with_footer(vec![TYPE_STREAM_LISTPACKS_2, 0], 10);
-    let e = refused(&p, &LoadOpts::default());
-    assert!(e.to_string().contains("stream"), "{e}");
+    assert!(restore(&p, &LoadOpts::default()).is_err());
     let p = with_footer(vec![8, 0], 10);
     assert!(restore(&p, &LoadOpts::default()).is_err());
 }

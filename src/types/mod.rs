@@ -7,5 +7,6 @@ pub mod key;
 pub mod listpack;
 pub mod quicklist;
 pub mod set;
+pub mod stream;
 pub mod value;
 pub mod zset;

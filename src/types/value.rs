@@ -14,6 +14,7 @@ use crate::errors::CmdError;
 use crate::types::hash::Hash;
 use crate::types::quicklist::Quicklist;
 use crate::types::set::Set;
+use crate::types::stream::Stream;
 use crate::types::zset::ZSet;
 use crate::util::number::{parse_i64, write_i64};
 
@@ -57,6 +58,8 @@ pub enum Value {
     Set(Box<Set>),
     /// `listpack` or `skiplist`.
     ZSet(Box<ZSet>),
+    /// `stream` (listpack nodes in an ordered map).
+    Stream(Box<Stream>),
 }
 
 /// A keyspace entry's value plus Redis' 24-bit LRU/LFU field.
@@ -74,6 +77,7 @@ pub enum ValueType {
     Set,
     ZSet,
     Hash,
+    Stream,
 }
 
 impl ValueType {
@@ -84,6 +88,7 @@ impl ValueType {
             ValueType::Set => "set",
             ValueType::ZSet => "zset",
             ValueType::Hash => "hash",
+            ValueType::Stream => "stream",
         }
     }
 }
@@ -169,6 +174,7 @@ impl Value {
             Value::Hash(_) => ValueType::Hash,
             Value::Set(_) => ValueType::Set,
             Value::ZSet(_) => ValueType::ZSet,
+            Value::Stream(_) => ValueType::Stream,
         }
     }
 
@@ -205,6 +211,7 @@ impl Value {
             Value::Hash(h) => h.encoding_name(),
             Value::Set(st) => st.encoding_name(),
             Value::ZSet(z) => z.encoding_name(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -223,6 +230,7 @@ impl Value {
             Value::Hash(h) => h.mem_usage(samples),
             Value::Set(st) => st.mem_usage(samples),
             Value::ZSet(z) => z.mem_usage(samples),
+            Value::Stream(st) => st.mem_usage(samples),
         }
     }
 
@@ -282,6 +290,21 @@ impl Value {
     pub fn as_zset_mut(&mut self) -> Result<&mut ZSet, CmdError> {
         match self {
             Value::ZSet(z) => Ok(z),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    /// The value as a stream, or WRONGTYPE.
+    pub fn as_stream(&self) -> Result<&Stream, CmdError> {
+        match self {
+            Value::Stream(st) => Ok(st),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    pub fn as_stream_mut(&mut self) -> Result<&mut Stream, CmdError> {
+        match self {
+            Value::Stream(st) => Ok(st),
             _ => Err(CmdError::WrongType),
         }
     }
