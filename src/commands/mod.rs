@@ -10,6 +10,7 @@ pub mod spec;
 pub mod spec_data;
 mod table;
 
+pub mod bitops;
 pub mod blocking;
 pub mod client;
 pub mod command;
@@ -17,8 +18,10 @@ pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod expire;
+pub mod geo;
 pub mod hash;
 pub mod help;
+pub mod hll;
 pub mod info;
 pub mod keyspace;
 pub mod lcs;

@@ -11,9 +11,9 @@ use std::io;
 
 use super::spec::{self, CommandSpec};
 use super::{
-    blocking, client, command, config, connection, debug, expire, hash, info, keyspace, list,
-    migrate, object, persistence, pubsub, replication, server, set, sort, stream, string,
-    transaction, zset, Handler,
+    bitops, blocking, client, command, config, connection, debug, expire, geo, hash, hll, info,
+    keyspace, list, migrate, object, persistence, pubsub, replication, server, set, sort, stream,
+    string, transaction, zset, Handler,
 };
 use crate::stats::CmdStats;
 
@@ -201,15 +201,18 @@ const HANDLERS: &[(&str, Handler)] = &[
 const FAMILIES: &[&[(&str, Handler)]] = &[
     HANDLERS,
     list::HANDLERS,
+    bitops::HANDLERS,
     hash::HANDLERS,
     set::HANDLERS,
     zset::HANDLERS,
+    geo::HANDLERS,
     sort::HANDLERS,
     stream::HANDLERS,
     blocking::HANDLERS,
     replication::HANDLERS,
     pubsub::HANDLERS,
     transaction::HANDLERS,
+    hll::HANDLERS,
 ];
 
 fn handler_for(fullname: &str) -> Option<Handler> {

@@ -1,7 +1,9 @@
 //! Plain value structures: they import nothing from the server, the network
 //! or the commands (like Redis' t_*.c helpers that never see a client).
 
+pub mod geohash;
 pub mod hash;
+pub mod hll;
 pub mod intset;
 pub mod key;
 pub mod listpack;
