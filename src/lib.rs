@@ -26,6 +26,7 @@ pub mod cron;
 pub mod db;
 pub mod errors;
 pub mod evict;
+pub mod lazyfree;
 pub mod linux_tuning;
 pub mod logging;
 pub mod memory;

@@ -193,7 +193,17 @@ fn a_stream_with_groups_written_by_redis_checks_ok_in_both() {
     c.cmd(&["XADD", "st", "*", "f", "v"]);
     c.cmd(&["XADD", "st", "*", "f", "w", "g", "x"]);
     c.cmd(&["XGROUP", "CREATE", "st", "grp", "0"]);
-    c.cmd(&["XREADGROUP", "GROUP", "grp", "alice", "COUNT", "1", "STREAMS", "st", ">"]);
+    c.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "grp",
+        "alice",
+        "COUNT",
+        "1",
+        "STREAMS",
+        "st",
+        ">",
+    ]);
     c.cmd(&["XGROUP", "CREATECONSUMER", "st", "grp", "bob"]);
     c.cmd(&["SAVE"]);
     let (theirs, ours) = both_rdb(&srv.dir().join("dump.rdb"));

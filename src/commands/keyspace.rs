@@ -7,12 +7,17 @@ use crate::config::NOTIFY_GENERIC;
 use crate::errors::{CmdError, CmdResult};
 use crate::util::glob::glob_match;
 
-fn del_generic(cx: &mut Ctx) -> CmdResult {
+fn del_generic(cx: &mut Ctx, lazy: bool) -> CmdResult {
     let mut n = 0;
     for j in 1..cx.argc() {
         let key = cx.arg_bytes(j);
         crate::db::expire::expire_if_needed(cx.srv, cx.c.db, &key);
-        if cx.db().delete(&key).is_some() {
+        if let Some(old) = cx.db().delete(&key) {
+            if lazy {
+                crate::lazyfree::free_obj(old);
+            } else {
+                drop(old);
+            }
             cx.modified(&key);
             cx.notify(NOTIFY_GENERIC, "del", &key);
             n += 1;
@@ -24,13 +29,13 @@ fn del_generic(cx: &mut Ctx) -> CmdResult {
 }
 
 pub fn del(cx: &mut Ctx) -> CmdResult {
-    del_generic(cx)
+    let lazy = cx.srv.cfg.lazyfree_lazy_user_del;
+    del_generic(cx, lazy)
 }
 
-/// UNLINK frees big values off the loop in Redis; our values are freed by
-/// drop, which is quick for strings (collections get a lazy path later).
+/// UNLINK: big values are freed by the lazyfree thread.
 pub fn unlink(cx: &mut Ctx) -> CmdResult {
-    del_generic(cx)
+    del_generic(cx, true)
 }
 
 /// EXISTS counts without touching; TOUCH counts and touches.
@@ -405,9 +410,11 @@ pub fn flushdb(cx: &mut Ctx) -> CmdResult {
     let lazy = flush_mode(cx)?;
     // Watchers and tracking clients learn of it while the keys are there.
     crate::db::signal_flushed_db(cx.srv, Some(cx.c.db), lazy);
-    let (keys, _) = cx.db().take_all();
+    let (keys, expires) = cx.db().take_all();
     cx.dirty(keys.len() as u64);
-    drop(keys);
+    if lazy {
+        crate::lazyfree::free_db(keys, expires);
+    }
     // Logged even when the db was already empty, as Redis does.
     crate::persistence::propagate::force(cx.srv);
     cx.reply().ok();
@@ -419,8 +426,11 @@ pub fn flushall(cx: &mut Ctx) -> CmdResult {
     crate::db::signal_flushed_db(cx.srv, None, lazy);
     let mut removed = 0;
     for db in cx.srv.dbs.iter_mut() {
-        let (keys, _) = db.take_all();
+        let (keys, expires) = db.take_all();
         removed += keys.len() as u64;
+        if lazy {
+            crate::lazyfree::free_db(keys, expires);
+        }
     }
     cx.dirty(removed);
     crate::persistence::fork::kill_child(cx.srv);

@@ -68,12 +68,17 @@ pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
 /// `dirty` (as in Redis): the DEL is propagated on its own, ahead of the
 /// command that found the key expired. Returns whether the key existed.
 pub fn delete_expired_key(srv: &mut Server, db: usize, key: &[u8]) -> bool {
-    if srv.dbs[db].delete(key).is_none() {
+    let Some(old) = srv.dbs[db].delete(key) else {
         return false;
+    };
+    let lazy = srv.cfg.lazyfree_lazy_expire;
+    if lazy {
+        crate::lazyfree::free_obj(old);
+    } else {
+        drop(old);
     }
     crate::notify::keyspace_event(srv, crate::config::NOTIFY_EXPIRED, "expired", key, db);
     crate::db::signal_modified_key_no_client(srv, db, key);
-    let lazy = srv.cfg.lazyfree_lazy_expire;
     crate::persistence::propagate::propagate_deletion(srv, db, key, lazy);
     srv.stats.expired_keys += 1;
     true
