@@ -14,6 +14,10 @@
 #                   master SET throughput with 0/1/2 replicas and full sync
 #                   time (disk, diskless) of 2M keys, ferrodis vs
 #                   redis-server (minutes; not part of `make bench`)
+#   make bench-types
+#                   streams (XADD, XRANGE, XREADGROUP+XACK, memory of a 1M
+#                   entry stream), HyperLogLog, bitmaps and geo, ferrodis
+#                   vs redis-server (minutes; not part of `make bench`)
 #   make install    copy the binary to $(PREFIX)/bin (DESTDIR honoured)
 #   make clean      remove build output (target/, including suite logs)
 
@@ -21,7 +25,7 @@ CARGO  ?= cargo
 PREFIX ?= /usr/local
 BIN    := target/release/ferrodis-server
 
-.PHONY: bench-callgrind bench-persistence bench-replication all run test check bench install clean
+.PHONY: bench-callgrind bench-persistence bench-replication bench-types all run test check bench install clean
 
 all:
 	$(CARGO) build --release
@@ -51,6 +55,12 @@ bench-persistence:
 # Same conventions; scale with BENCH_N, BENCH_SYNC_KEYS and BENCH_ROUNDS.
 bench-replication:
 	./bench/replication.sh
+
+# Builds the release binary and bench/loadgen.rs first, as `bench` does
+# (FERRODIS=/path skips the server build). Scale with BENCH_N,
+# BENCH_ROUNDS and BENCH_TYPES_SCALE; pick tests with BENCH_TYPES_TESTS.
+bench-types:
+	./bench/types.sh
 
 # Instructions per request under callgrind (noise-free, slow).
 bench-callgrind:

@@ -80,8 +80,8 @@ pub fn xgroup(cx: &mut Ctx) -> CmdResult {
         if !has_group && matches!(&sub[..], b"setid" | b"createconsumer" | b"delconsumer") {
             return Err(CmdError::owned(format!(
                 "NOGROUP No such consumer group '{}' for key name '{}'",
-                String::from_utf8_lossy(&gname),
-                String::from_utf8_lossy(&key)
+                c_text(&gname),
+                c_text(&key)
             )));
         }
     }
@@ -370,7 +370,7 @@ pub fn xclaim(cx: &mut Ctx) -> CmdResult {
         } else {
             return Err(CmdError::owned(format!(
                 "ERR Unrecognized XCLAIM option '{}'",
-                String::from_utf8_lossy(cx.arg(j))
+                c_text(cx.arg(j))
             )));
         }
         j += 1;

@@ -73,8 +73,8 @@ pub fn xinfo(cx: &mut Ctx) -> CmdResult {
             let Some(g) = s.groups.get(&gname[..]) else {
                 return Err(CmdError::owned(format!(
                     "NOGROUP No such consumer group '{}' for key name '{}'",
-                    String::from_utf8_lossy(&gname),
-                    String::from_utf8_lossy(&key)
+                    c_text(&gname),
+                    c_text(&key)
                 )));
             };
             let mut r = cx.c.reply();

@@ -193,12 +193,18 @@ fn int_bytes(n: i64) -> Bytes {
     Bytes::from(n.to_string())
 }
 
+/// A client argument as Redis prints it inside an error: its messages
+/// format the argument with `%s`, so the text stops at the first NUL byte.
+fn c_text(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(b))
+}
+
 /// The `-NOGROUP` error of the read and claim commands.
 fn no_group(key: &[u8], group: &[u8], suffix: &str) -> CmdError {
     CmdError::owned(format!(
         "NOGROUP No such key '{}' or consumer group '{}'{suffix}",
-        String::from_utf8_lossy(key),
-        String::from_utf8_lossy(group)
+        c_text(key),
+        c_text(group)
     ))
 }
 

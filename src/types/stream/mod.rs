@@ -457,8 +457,11 @@ impl Stream {
             Some(p) if p.seq_given => p.id,
             Some(p) => {
                 if self.last_id.ms == p.id.ms {
+                    // Redis fails here without setting errno, so XADD picks
+                    // its "too large" reply rather than "equal or smaller":
+                    // clients see that text for `<ms>-*` after `<ms>-MAX`.
                     if self.last_id.seq == u64::MAX {
-                        return Err(AppendError::IdTooSmall);
+                        return Err(AppendError::TooLarge);
                     }
                     StreamId::new(p.id.ms, self.last_id.seq + 1)
                 } else {
@@ -919,6 +922,11 @@ mod tests {
         assert_eq!(
             s.append(&[b"a", b"1"], star(5), 0, LIM),
             Err(AppendError::IdTooSmall)
+        );
+        s.last_id = StreamId::new(3000, u64::MAX);
+        assert_eq!(
+            s.append(&[b"a", b"1"], star(3000), 0, LIM),
+            Err(AppendError::TooLarge)
         );
         s.last_id = StreamId::MAX;
         assert_eq!(
