@@ -3,8 +3,10 @@
 //! stream's counters, and its consumer groups (group.rs).
 //!
 //! Redis keys its nodes in a radix tree by the 128-bit big-endian master
-//! ID; a `BTreeMap<StreamId, Listpack>` gives the same order and seeks with
-//! less memory per node. The node bytes are Redis' own, so RDB and DUMP
+//! ID; here they sit in a sorted `VecDeque` (`NodeMap`): entries are only
+//! appended at the end and trimmed from the front, so both are O(1), seeks
+//! are binary searches, and a node costs 40 bytes of index (a rax or a
+//! B-tree costs more, which decides the 1M-entry memory figure). The node bytes are Redis' own, so RDB and DUMP
 //! write them unchanged. XINFO still reports the node count the radix tree
 //! would have (`rax_nodes`).
 //!
@@ -16,8 +18,7 @@
 pub mod group;
 pub mod node;
 
-use std::collections::BTreeMap;
-use std::ops::Bound;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::types::listpack::{Entry, Listpack};
 pub use group::{Consumer, Group, Nack};
@@ -184,9 +185,91 @@ pub struct Trim {
     pub limit: u64,
 }
 
+/// The stream's nodes in master-ID order (see the file header).
+#[derive(Clone, Default)]
+struct NodeMap(VecDeque<(StreamId, Listpack)>);
+
+impl NodeMap {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&StreamId, &Listpack)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    fn pair(e: Option<&(StreamId, Listpack)>) -> Option<(&StreamId, &Listpack)> {
+        e.map(|(k, v)| (k, v))
+    }
+
+    fn first(&self) -> Option<(&StreamId, &Listpack)> {
+        Self::pair(self.0.front())
+    }
+
+    fn last(&self) -> Option<(&StreamId, &Listpack)> {
+        Self::pair(self.0.back())
+    }
+
+    fn first_mut(&mut self) -> Option<(&StreamId, &mut Listpack)> {
+        self.0.front_mut().map(|(k, v)| (&*k, v))
+    }
+
+    fn last_mut(&mut self) -> Option<(&StreamId, &mut Listpack)> {
+        self.0.back_mut().map(|(k, v)| (&*k, v))
+    }
+
+    /// Index of the first node keyed above `k`.
+    fn upper(&self, k: StreamId) -> usize {
+        self.0.partition_point(|(key, _)| *key <= k)
+    }
+
+    /// The last node keyed at or before `k`.
+    fn at_or_before(&self, k: StreamId) -> Option<(&StreamId, &Listpack)> {
+        let i = self.upper(k).checked_sub(1)?;
+        Self::pair(self.0.get(i))
+    }
+
+    fn at_or_before_mut(&mut self, k: StreamId) -> Option<(&StreamId, &mut Listpack)> {
+        let i = self.upper(k).checked_sub(1)?;
+        self.0.get_mut(i).map(|(k, v)| (&*k, v))
+    }
+
+    /// The first node keyed after `k`.
+    fn after(&self, k: StreamId) -> Option<(&StreamId, &Listpack)> {
+        Self::pair(self.0.get(self.upper(k)))
+    }
+
+    /// The last node keyed before `k`.
+    fn before(&self, k: StreamId) -> Option<(&StreamId, &Listpack)> {
+        let i = self.0.partition_point(|(key, _)| *key < k).checked_sub(1)?;
+        Self::pair(self.0.get(i))
+    }
+
+    /// Adds a node; false when its key is taken. New nodes come last.
+    fn insert(&mut self, k: StreamId, lp: Listpack) -> bool {
+        let i = self.0.partition_point(|(key, _)| *key < k);
+        if self.0.get(i).is_some_and(|(key, _)| *key == k) {
+            return false;
+        }
+        if i == self.0.len() {
+            self.0.push_back((k, lp));
+        } else {
+            self.0.insert(i, (k, lp));
+        }
+        true
+    }
+
+    fn remove(&mut self, k: StreamId) {
+        let i = self.0.partition_point(|(key, _)| *key < k);
+        if self.0.get(i).is_some_and(|(key, _)| *key == k) {
+            self.0.remove(i);
+        }
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct Stream {
-    nodes: BTreeMap<StreamId, Listpack>,
+    nodes: NodeMap,
     /// Live entries.
     pub length: u64,
     pub last_id: StreamId,
@@ -249,28 +332,23 @@ impl<'a> Range<'a> {
                 let at = self
                     .s
                     .nodes
-                    .range(..=self.start)
-                    .next_back()
-                    .or_else(|| self.s.nodes.iter().next());
+                    .at_or_before(self.start)
+                    .or_else(|| self.s.nodes.first());
                 at
             } else {
                 self.s
                     .nodes
-                    .range(..=self.end)
-                    .next_back()
-                    .or_else(|| self.s.nodes.iter().next_back())
+                    .at_or_before(self.end)
+                    .or_else(|| self.s.nodes.last())
             }
         } else {
             let Some(k) = self.last_key else {
                 return false;
             };
             if !self.rev {
-                self.s
-                    .nodes
-                    .range((Bound::Excluded(k), Bound::Unbounded))
-                    .next()
+                self.s.nodes.after(k)
             } else {
-                self.s.nodes.range(..k).next_back()
+                self.s.nodes.before(k)
             }
         };
         let Some((&k, lp)) = next else {
@@ -388,11 +466,7 @@ impl Stream {
     /// Adds a node read from a file; the caller validated it. False when
     /// its master ID is already there.
     pub fn insert_node(&mut self, master_id: StreamId, lp: Listpack) -> bool {
-        if self.nodes.contains_key(&master_id) {
-            return false;
-        }
-        self.nodes.insert(master_id, lp);
-        true
+        self.nodes.insert(master_id, lp)
     }
 
     /// Entries from `start` to `end` inclusive.
@@ -482,7 +556,7 @@ impl Stream {
             0 => NODE_MAX_SIZE,
             n => n.min(NODE_MAX_SIZE),
         };
-        let tail_full = match self.nodes.iter_mut().next_back() {
+        let tail_full = match self.nodes.last_mut() {
             Some((_, lp)) => {
                 let full = lp.bytes_len() + total >= max_bytes
                     || (limits.max_entries > 0 && node::total_entries(lp) >= limits.max_entries);
@@ -502,7 +576,7 @@ impl Stream {
             };
             self.nodes.insert(id, node::new_node(&fields, prealloc));
         }
-        if let Some((&master_id, lp)) = self.nodes.iter_mut().next_back() {
+        if let Some((&master_id, lp)) = self.nodes.last_mut() {
             node::append(lp, master_id, id, pairs);
         }
         self.length += 1;
@@ -517,7 +591,7 @@ impl Stream {
     /// Deletes live entry `id` (streamDeleteItem); false when absent. Does
     /// not touch first_id / max_deleted_id (XDEL does).
     pub fn delete(&mut self, id: StreamId) -> bool {
-        let Some((&key, lp)) = self.nodes.range_mut(..=id).next_back() else {
+        let Some((&key, lp)) = self.nodes.at_or_before_mut(id) else {
             return false;
         };
         let Some(m) = node::master(lp) else {
@@ -536,7 +610,7 @@ impl Stream {
                     return false;
                 }
                 if m.count <= 1 {
-                    self.nodes.remove(&key);
+                    self.nodes.remove(key);
                 } else {
                     node::mark_deleted(lp, e.flags_off, e.flags);
                 }
@@ -583,7 +657,7 @@ impl Stream {
                     break;
                 }
             }
-            let Some((&key, lp)) = self.nodes.iter_mut().next() else {
+            let Some((&key, lp)) = self.nodes.first_mut() else {
                 break;
             };
             let Some(m) = node::master(lp) else {
@@ -602,7 +676,7 @@ impl Stream {
                 }
             };
             if remove_node {
-                self.nodes.remove(&key);
+                self.nodes.remove(key);
                 self.length = self.length.saturating_sub(entries);
                 deleted += entries;
                 continue;
@@ -699,7 +773,7 @@ impl Stream {
     /// its own node unless it only continues a single chain (one child,
     /// and its parent had one child), which rax compresses.
     pub fn rax_nodes(&self) -> u64 {
-        let keys: Vec<[u8; 16]> = self.nodes.keys().map(|k| k.to_be_bytes()).collect();
+        let keys: Vec<[u8; 16]> = self.nodes.iter().map(|(k, _)| k.to_be_bytes()).collect();
         rax_node_count(&keys)
     }
 
@@ -710,7 +784,7 @@ impl Stream {
         let n = self.nodes.len();
         let mut lpsize = 0usize;
         let mut seen = 0usize;
-        for lp in self.nodes.values().take(samples.max(1)) {
+        for (_, lp) in self.nodes.iter().take(samples.max(1)) {
             lpsize += lp.capacity();
             seen += 1;
         }
@@ -719,11 +793,7 @@ impl Stream {
         } else {
             let avg = lpsize / seen.max(1);
             size += avg * (n - 1);
-            size += self
-                .nodes
-                .values()
-                .next_back()
-                .map_or(0, |lp| lp.capacity());
+            size += self.nodes.last().map_or(0, |(_, lp)| lp.capacity());
         }
         for (name, g) in &self.groups {
             size += 64 + name.len() + g.mem_usage();
@@ -986,6 +1056,30 @@ mod tests {
         s.delete_ids(&[id(3, 0)]);
         assert!(s.range_has_tombstones(id(2, 0), StreamId::MAX));
         assert!(!s.range_has_tombstones(id(4, 0), StreamId::MAX));
+    }
+
+    #[test]
+    fn node_map_seeks() {
+        let mut m = NodeMap::default();
+        assert!(m.insert(id(5, 0), Listpack::new()));
+        assert!(m.insert(id(9, 0), Listpack::new()));
+        assert!(
+            m.insert(id(1, 0), Listpack::new()),
+            "out of order goes in place"
+        );
+        assert!(!m.insert(id(5, 0), Listpack::new()));
+        let key = |e: Option<(&StreamId, &Listpack)>| e.map(|(k, _)| *k);
+        assert_eq!(key(m.at_or_before(id(5, 0))), Some(id(5, 0)));
+        assert_eq!(key(m.at_or_before(id(4, 9))), Some(id(1, 0)));
+        assert_eq!(key(m.at_or_before(id(0, 9))), None);
+        assert_eq!(key(m.after(id(5, 0))), Some(id(9, 0)));
+        assert_eq!(key(m.before(id(5, 0))), Some(id(1, 0)));
+        assert_eq!(key(m.before(id(1, 0))), None);
+        m.remove(id(5, 0));
+        assert_eq!(
+            m.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            vec![id(1, 0), id(9, 0)]
+        );
     }
 
     #[test]
