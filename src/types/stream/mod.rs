@@ -6,8 +6,8 @@
 //! ID; here they sit in a sorted `VecDeque` (`NodeMap`): entries are only
 //! appended at the end and trimmed from the front, so both are O(1), seeks
 //! are binary searches, and a node costs 40 bytes of index (a rax or a
-//! B-tree costs more, which decides the 1M-entry memory figure). The node bytes are Redis' own, so RDB and DUMP
-//! write them unchanged. XINFO still reports the node count the radix tree
+//! B-tree costs more, which decides the 1M-entry memory figure). The node
+//! bytes are Redis' own, so RDB and DUMP write them unchanged. XINFO still reports the node count the radix tree
 //! would have (`rax_nodes`).
 //!
 //! Invariants: `length` is the number of live entries; every node holds at
