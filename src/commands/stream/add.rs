@@ -42,10 +42,13 @@ fn parse_add_trim(cx: &Ctx, xadd: bool) -> Result<AddTrim, CmdError> {
             "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
         if xadd && opt == b"*" {
             break;
-        } else if opt.eq_ignore_ascii_case(b"maxlen") && more > 0 {
+        } else if (opt.eq_ignore_ascii_case(b"maxlen") || opt.eq_ignore_ascii_case(b"minid"))
+            && more > 0
+        {
             if strategy.is_some() {
                 return Err(CmdError::msg(conflict));
             }
+            let maxlen = opt.eq_ignore_ascii_case(b"maxlen");
             approx = false;
             let next = cx.arg(i + 1);
             if more >= 2 && next == b"~" {
@@ -54,28 +57,17 @@ fn parse_add_trim(cx: &Ctx, xadd: bool) -> Result<AddTrim, CmdError> {
             } else if more >= 2 && next == b"=" {
                 i += 1;
             }
-            let n = int_or_err(cx.arg(i + 1))?;
-            if n < 0 {
-                return Err(CmdError::msg("ERR The MAXLEN argument must be >= 0."));
-            }
+            let value = cx.arg(i + 1);
+            strategy = Some(if maxlen {
+                let n = int_or_err(value)?;
+                if n < 0 {
+                    return Err(CmdError::msg("ERR The MAXLEN argument must be >= 0."));
+                }
+                TrimStrategy::MaxLen(n as u64)
+            } else {
+                TrimStrategy::MinId(strict_id(value)?)
+            });
             i += 1;
-            strategy = Some(TrimStrategy::MaxLen(n as u64));
-            trim_arg = i;
-        } else if opt.eq_ignore_ascii_case(b"minid") && more > 0 {
-            if strategy.is_some() {
-                return Err(CmdError::msg(conflict));
-            }
-            approx = false;
-            let next = cx.arg(i + 1);
-            if more >= 2 && next == b"~" {
-                approx = true;
-                i += 1;
-            } else if more >= 2 && next == b"=" {
-                i += 1;
-            }
-            let id = strict_id(cx.arg(i + 1))?;
-            i += 1;
-            strategy = Some(TrimStrategy::MinId(id));
             trim_arg = i;
         } else if opt.eq_ignore_ascii_case(b"limit") && more > 0 {
             limit = int_or_err(cx.arg(i + 1))?;
