@@ -66,7 +66,7 @@ pub fn free_effort(v: &Value) -> usize {
         Value::List(l) => l.node_count(),
         Value::Set(s) if s.as_intset().is_none() => s.len(),
         Value::Hash(h) if h.listpack().is_none() => h.len(),
-        Value::ZSet(z) if !matches!(**z, crate::types::zset::ZSet::Listpack(_)) => z.len(),
+        Value::ZSet(z) if z.listpack().is_none() => z.len(),
         Value::Stream(s) => {
             // Every node is an allocation; groups are estimated from the
             // first one's PEL, as Redis does.

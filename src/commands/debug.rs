@@ -250,10 +250,7 @@ fn listpack(cx: &mut Ctx) -> CmdResult {
     };
     let lp = match &o.val {
         Value::Hash(h) => h.listpack(),
-        Value::ZSet(z) => match z.as_ref() {
-            crate::types::zset::ZSet::Listpack(lp) => Some(lp),
-            _ => None,
-        },
+        Value::ZSet(z) => z.listpack(),
         _ => None,
     };
     let Some(lp) = lp else {

@@ -872,7 +872,7 @@ fn store_result(
     let n = items.len();
     if n > 0 {
         let z = ZSet::from_sorted(items, lim);
-        cx.set_key(dst, Value::ZSet(Box::new(z)), false);
+        cx.set_key(dst, Value::ZSet(z), false);
         let event = match variant {
             Variant::Search { .. } => "geosearchstore",
             _ => "georadiusstore",

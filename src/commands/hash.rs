@@ -79,7 +79,7 @@ fn hash_for_write<'a>(
     };
     if !exists {
         let obj = Obj {
-            val: Value::Hash(Box::new(Hash::new())),
+            val: Value::Hash(Hash::new()),
             lru: srv.new_lru_field(),
         };
         crate::db::add_key(srv, db, key, obj);

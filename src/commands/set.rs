@@ -90,7 +90,7 @@ fn parse_non_negative(b: &[u8], not_int: CmdError, negative: CmdError) -> Result
 /// dbAdd of a new set key, which the caller knows is absent: the one place
 /// SADD and SMOVE create keys.
 fn add_set(cx: &mut Ctx, key: &[u8], set: Set) {
-    let obj = cx.obj(Value::Set(Box::new(set)));
+    let obj = cx.obj(Value::Set(set));
     crate::db::add_key(cx.srv, cx.c.db, key, obj);
 }
 
@@ -394,7 +394,7 @@ fn spop_some(
         }
     }
     if let Some(new) = kept {
-        o.val = Value::Set(Box::new(new));
+        o.val = Value::Set(new);
     }
     Ok(())
 }
@@ -550,7 +550,7 @@ fn store_result(cx: &mut Ctx, dst: &[u8], result: Set, event: &'static str) {
     let n = result.len();
     if n > 0 {
         // setKey: store, then signal the change.
-        cx.set_key(dst, Value::Set(Box::new(result)), false);
+        cx.set_key(dst, Value::Set(result), false);
         cx.reply().int(n as i64);
         cx.notify(NOTIFY_SET, event, dst);
         cx.dirty(1);

@@ -487,6 +487,9 @@ pub struct Dict<K, V> {
     /// Ask the expand guard before growing (the keyspace dicts: a resize
     /// there must not push the server over `maxmemory`).
     guarded: bool,
+    /// Entries per bucket at which the table grows (1 as in Redis; see
+    /// [`Dict::set_entries_per_bucket`]).
+    per_bucket: u8,
 }
 
 impl<K, V> Default for Dict<K, V> {
@@ -496,6 +499,7 @@ impl<K, V> Default for Dict<K, V> {
             ht1: Table::default(),
             rehash_idx: 0,
             guarded: false,
+            per_bucket: 1,
         }
     }
 }
@@ -782,7 +786,8 @@ impl<K: DictKey, V> Dict<K, V> {
     fn resize_to(&mut self, n: usize) -> Result<bool, AllocFailed> {
         // A table smaller than the entries it must hold would break load
         // factor promises; a second resize during a rehash has no place.
-        if self.is_rehashing() || self.ht0.used > n {
+        let per_bucket = self.per_bucket as usize;
+        if self.is_rehashing() || self.ht0.used > n.saturating_mul(per_bucket) {
             return Ok(false);
         }
         let size = table_size_for(n).ok_or(AllocFailed)?;
@@ -809,7 +814,7 @@ impl<K: DictKey, V> Dict<K, V> {
     /// did; it does nothing when already rehashing, when `n < len()`, or when
     /// the size would not change. Aborts like `Vec` if memory runs out.
     pub fn expand(&mut self, n: usize) -> bool {
-        match self.resize_to(n) {
+        match self.resize_to(n.div_ceil(self.per_bucket as usize)) {
             Ok(done) => done,
             Err(AllocFailed) => {
                 if let Some(layout) =
@@ -827,7 +832,7 @@ impl<K: DictKey, V> Dict<K, V> {
     /// expansion was skipped for the reasons `expand` gives (Redis'
     /// `dictTryExpand`).
     pub fn try_expand(&mut self, n: usize) -> Result<bool, AllocFailed> {
-        self.resize_to(n)
+        self.resize_to(n.div_ceil(self.per_bucket as usize))
     }
 
     /// Grows before an insert when the load calls for it (Redis'
@@ -844,8 +849,9 @@ impl<K: DictKey, V> Dict<K, V> {
         }
         let used = self.ht0.used;
         let policy = resize_policy();
-        if ((policy == ResizePolicy::Enable && used >= size)
-            || (policy != ResizePolicy::Forbid && used / size > FORCE_RESIZE_RATIO))
+        let capacity = size * self.per_bucket as usize;
+        if ((policy == ResizePolicy::Enable && used >= capacity)
+            || (policy != ResizePolicy::Forbid && used / capacity > FORCE_RESIZE_RATIO))
             && self.expand_allowed()
         {
             self.expand(used + 1);
@@ -871,6 +877,15 @@ impl<K: DictKey, V> Dict<K, V> {
         guard(buckets.saturating_mul(mem::size_of::<Link<K, V>>()))
     }
 
+    /// Let the table hold `n` entries per bucket on average before it grows
+    /// (and shrink to that density). The expires tables use 2: they are
+    /// probed only for keys that may have a TTL, so slightly longer chains
+    /// cost little, and half the bucket array saves 4 bytes per volatile
+    /// key.
+    pub fn set_entries_per_bucket(&mut self, n: u8) {
+        self.per_bucket = n.max(1);
+    }
+
     /// Make this dict ask the expand guard before growing (see
     /// [`set_expand_guard`]); the keyspace and expires dicts are guarded.
     pub fn set_guarded(&mut self, on: bool) {
@@ -881,7 +896,8 @@ impl<K: DictKey, V> Dict<K, V> {
     /// than [`INITIAL_SIZE`] buckets in all and under 10% of them used.
     pub fn needs_shrink(&self) -> bool {
         let size = self.ht0.size() + self.ht1.size();
-        size > INITIAL_SIZE && self.len().saturating_mul(100) / size < MIN_FILL_PERCENT
+        size > INITIAL_SIZE
+            && self.len().saturating_mul(100) / (size * self.per_bucket as usize) < MIN_FILL_PERCENT
     }
 
     /// Starts shrinking to the smallest power of two >= `len()` (at least
@@ -2243,6 +2259,33 @@ mod tests {
         assert!(empty_samples < 200, "{empty_samples} empty samples");
         assert!(union.len() > 900);
         assert!(d.is_rehashing());
+    }
+
+    #[test]
+    fn two_entries_per_bucket() {
+        let _guard = PolicyGuard;
+        let mut d = Dict::new();
+        d.set_entries_per_bucket(2);
+        for i in 0..10_000 {
+            d.insert(key(i), i);
+        }
+        d.rehash_for(Duration::from_secs(10));
+        // 10k entries at two per bucket: 8192 buckets, not 16384.
+        assert_eq!(d.buckets(), (8192, 0));
+        for i in 0..10_000 {
+            assert_eq!(d.peek(&key(i)), Some(&i));
+        }
+        for i in 50..10_000 {
+            d.remove(&key(i));
+        }
+        assert!(d.needs_shrink());
+        assert!(d.shrink_to_fit());
+        assert!(!d.rehash_for(Duration::from_secs(10)));
+        assert_eq!(d.buckets(), (32, 0));
+        let mut e: Dict<Vec<u8>, i32> = Dict::new();
+        e.set_entries_per_bucket(2);
+        assert!(e.expand(100));
+        assert_eq!(e.buckets(), (64, 0));
     }
 
     #[test]

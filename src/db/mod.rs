@@ -121,7 +121,7 @@ impl Db {
         Db {
             id,
             keys: guarded_dict(),
-            expires: guarded_dict(),
+            expires: expires_dict(),
             avg_ttl: 0,
             expires_cursor: 0,
             blocking_keys: Dict::new(),
@@ -280,7 +280,7 @@ impl Db {
         self.expires_cursor = 0;
         (
             std::mem::replace(&mut self.keys, guarded_dict()),
-            std::mem::replace(&mut self.expires, guarded_dict()),
+            std::mem::replace(&mut self.expires, expires_dict()),
         )
     }
 }
@@ -291,6 +291,14 @@ impl Db {
 fn guarded_dict<V>() -> Dict<Key, V> {
     let mut d = Dict::new();
     d.set_guarded(true);
+    d
+}
+
+/// An expires table: guarded like the keyspace, and two entries per bucket
+/// (see `Dict::set_entries_per_bucket`).
+fn expires_dict() -> Dict<Key, i64> {
+    let mut d = guarded_dict();
+    d.set_entries_per_bucket(2);
     d
 }
 

@@ -14,6 +14,7 @@
 //! member) order and members distinct, because the set's code relies on
 //! that order and a mis-ordered blob could otherwise corrupt its index.
 
+use crate::util::thin::View;
 use std::collections::HashSet;
 use std::io::{self, Write};
 
@@ -48,18 +49,19 @@ pub fn write_list<W: Write>(w: &mut Writer<W>, l: &Quicklist) -> io::Result<()> 
 }
 
 pub fn zset_type(z: &ZSet) -> u8 {
-    match z {
-        ZSet::Listpack(_) => TYPE_ZSET_LISTPACK,
-        ZSet::Skiplist(_) => TYPE_ZSET_2,
+    if z.listpack().is_some() {
+        TYPE_ZSET_LISTPACK
+    } else {
+        TYPE_ZSET_2
     }
 }
 
 /// ZSET_LISTPACK: the blob; ZSET_2: members from the highest score down,
 /// so a loader inserting into a skiplist always adds at the head.
 pub fn write_zset<W: Write>(w: &mut Writer<W>, z: &ZSet) -> io::Result<()> {
-    match z {
-        ZSet::Listpack(lp) => w.string(lp.as_bytes()),
-        ZSet::Skiplist(ix) => {
+    match z.view() {
+        View::Small(lp) => w.string(lp.as_bytes()),
+        View::Big(ix) => {
             let items: Vec<(&[u8], f64)> = ix.iter().collect();
             w.len(items.len() as u64)?;
             for (m, s) in items.into_iter().rev() {
@@ -191,10 +193,7 @@ pub fn read_zset(r: &mut Reader<'_>, binary: bool, o: &LoadOpts) -> Result<Optio
             .unwrap_or(std::cmp::Ordering::Equal)
             .then_with(|| a.0.cmp(&b.0))
     });
-    Ok(Some(Value::ZSet(Box::new(ZSet::from_sorted(
-        items,
-        limits(o),
-    )))))
+    Ok(Some(Value::ZSet(ZSet::from_sorted(items, limits(o)))))
 }
 
 /// The score stored in a listpack entry, if it is one.
@@ -252,11 +251,11 @@ pub fn read_zset_blob(blob: Vec<u8>, listpack: bool, o: &LoadOpts) -> Result<Opt
     if lp.is_empty() {
         return Ok(None);
     }
-    let mut z = ZSet::Listpack(lp);
+    let mut z = ZSet::from_listpack(lp);
     if z.len() > o.zset_max_listpack_entries {
         z.convert_to_skiplist();
     }
-    Ok(Some(Value::ZSet(Box::new(z))))
+    Ok(Some(Value::ZSet(z)))
 }
 
 #[cfg(test)]
@@ -285,16 +284,13 @@ pub fn sample_values() -> Vec<(&'static str, Value)> {
         (b"b".to_vec(), 0.0),
         (b"c".to_vec(), f64::INFINITY),
     ];
-    out.push((
-        "zset_lp",
-        Value::ZSet(Box::new(ZSet::from_sorted(items, lim))),
-    ));
+    out.push(("zset_lp", Value::ZSet(ZSet::from_sorted(items, lim))));
     // Past zset-max-listpack-entries, so it stays a skiplist when loaded.
     let many = (0..200)
         .map(|i| (format!("m{i:03}").into_bytes(), i as f64 / 3.0))
         .collect();
     let z = ZSet::from_sorted(many, lim);
     assert_eq!(z.encoding_name(), "skiplist");
-    out.push(("zset_sl", Value::ZSet(Box::new(z))));
+    out.push(("zset_sl", Value::ZSet(z)));
     out
 }

@@ -153,7 +153,7 @@ fn read_set(r: &mut Reader<'_>, o: &LoadOpts) -> Result<Option<Value>> {
             return corrupt("Duplicate set members detected");
         }
     }
-    Ok(Some(Value::Set(Box::new(s))))
+    Ok(Some(Value::Set(s)))
 }
 
 fn read_intset(blob: Vec<u8>, o: &LoadOpts) -> Result<Option<Value>> {
@@ -164,7 +164,7 @@ fn read_intset(blob: Vec<u8>, o: &LoadOpts) -> Result<Option<Value>> {
     if s.len() > o.set_max_intset_entries {
         s.convert_to_hashtable();
     }
-    Ok(Some(Value::Set(Box::new(s))))
+    Ok(Some(Value::Set(s)))
 }
 
 // ---------------------------------------------------------------------------
@@ -192,7 +192,7 @@ fn read_hash(r: &mut Reader<'_>, o: &LoadOpts) -> Result<Option<Value>> {
             return corrupt("Duplicate hash fields detected");
         }
     }
-    Ok(Some(Value::Hash(Box::new(h))))
+    Ok(Some(Value::Hash(h)))
 }
 
 /// A validated listpack holding pairs, as a hash, converted to a table
@@ -223,7 +223,7 @@ fn read_hash_listpack(blob: Vec<u8>, o: &LoadOpts) -> Result<Option<Value>> {
         return Ok(None);
     }
     match hash_from_pairs_listpack(lp, o) {
-        Some(h) => Ok(Some(Value::Hash(Box::new(h)))),
+        Some(h) => Ok(Some(Value::Hash(h))),
         None => corrupt(ERR),
     }
 }
@@ -267,7 +267,7 @@ fn read_hash_ziplist(zl: &[u8], o: &LoadOpts) -> Result<Option<Value>> {
         return Ok(None);
     }
     match hash_from_pairs_listpack(lp, o) {
-        Some(h) => Ok(Some(Value::Hash(Box::new(h)))),
+        Some(h) => Ok(Some(Value::Hash(h))),
         None => corrupt("Hash ziplist integrity check failed."),
     }
 }
@@ -299,5 +299,5 @@ fn read_hash_zipmap(zm: &[u8], o: &LoadOpts) -> Result<Option<Value>> {
     if h.len() > o.hash_max_listpack_entries || maxlen > o.hash_max_listpack_value {
         h.convert_to_table();
     }
-    Ok(Some(Value::Hash(Box::new(h))))
+    Ok(Some(Value::Hash(h)))
 }

@@ -52,16 +52,16 @@ pub fn sample_values() -> Vec<(&'static str, Value)> {
     let mut h = Hash::new();
     h.set(b"a", b"1", HASH_LIM);
     h.set(b"b", b"two", HASH_LIM);
-    out.push(("hash_lp", Value::Hash(Box::new(h.clone()))));
+    out.push(("hash_lp", Value::Hash(h.clone())));
     h.set(b"long", &[b'v'; 100], HASH_LIM);
-    out.push(("hash_ht", Value::Hash(Box::new(h))));
+    out.push(("hash_ht", Value::Hash(h)));
     let mut s = Set::new();
     for m in [&b"1"[..], b"-300", b"5000000000"] {
         s.add(m, 512);
     }
-    out.push(("set_is", Value::Set(Box::new(s.clone()))));
+    out.push(("set_is", Value::Set(s.clone())));
     s.add(b"member", 512);
-    out.push(("set_ht", Value::Set(Box::new(s))));
+    out.push(("set_ht", Value::Set(s)));
     out.extend(super::collections::sample_values());
     out
 }

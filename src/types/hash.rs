@@ -31,6 +31,8 @@
 use crate::db::dict::{random_below, Dict, DictKey};
 use crate::types::listpack::{Entry, Listpack};
 use crate::types::value::alloc_size;
+use crate::util::thin::Packed;
+use crate::util::thin::View::{Big as Table, Small as Lp};
 use std::collections::HashSet;
 use std::mem;
 
@@ -159,11 +161,9 @@ fn entry_bytes<'a>(e: &Entry<'_>, buf: &'a mut [u8; 20]) -> &'a [u8] {
 // Hash
 // ---------------------------------------------------------------------------
 
-enum Enc {
-    Listpack(Listpack),
-    /// Boxed so a small value's enum stays 32 bytes (the dict is 56).
-    Table(Box<Dict<Pair, ()>>),
-}
+/// A listpack or a boxed dict in one pointer: a small hash costs its
+/// listpack and nothing more (Redis adds a 16-byte robj).
+type Enc = Packed<Listpack, Dict<Pair, ()>>;
 
 /// A hash value: `listpack` or `hashtable` encoded (see the module docs).
 pub struct Hash {
@@ -173,7 +173,7 @@ pub struct Hash {
 impl Default for Hash {
     fn default() -> Self {
         Hash {
-            enc: Enc::Listpack(Listpack::new()),
+            enc: Packed::small(Listpack::new()),
         }
     }
 }
@@ -181,18 +181,18 @@ impl Default for Hash {
 impl Clone for Hash {
     /// Same encoding as the original (Redis' `hashTypeDup`, for COPY).
     fn clone(&self) -> Self {
-        match &self.enc {
-            Enc::Listpack(lp) => Hash {
-                enc: Enc::Listpack(lp.clone()),
+        match self.enc.get() {
+            Lp(lp) => Hash {
+                enc: Packed::small(lp.clone()),
             },
-            Enc::Table(d) => {
+            Table(d) => {
                 let mut t = Dict::with_capacity(d.len());
                 for (p, _) in d.iter() {
                     let (f, v) = p.split();
                     t.insert_new(Pair::new(f, v), ());
                 }
                 Hash {
-                    enc: Enc::Table(Box::new(t)),
+                    enc: Packed::big(Box::new(t)),
                 }
             }
         }
@@ -213,23 +213,23 @@ impl Hash {
             return None;
         }
         Some(Hash {
-            enc: Enc::Listpack(lp),
+            enc: Packed::small(lp),
         })
     }
 
     /// The listpack, when that is the encoding (DUMP, DEBUG LISTPACK).
     pub fn listpack(&self) -> Option<&Listpack> {
-        match &self.enc {
-            Enc::Listpack(lp) => Some(lp),
-            Enc::Table(_) => None,
+        match self.enc.get() {
+            Lp(lp) => Some(lp),
+            Table(_) => None,
         }
     }
 
     /// Number of fields.
     pub fn len(&self) -> usize {
-        match &self.enc {
-            Enc::Listpack(lp) => lp.len() / 2,
-            Enc::Table(d) => d.len(),
+        match self.enc.get() {
+            Lp(lp) => lp.len() / 2,
+            Table(d) => d.len(),
         }
     }
 
@@ -239,14 +239,14 @@ impl Hash {
 
     /// Redis' OBJECT ENCODING name for the current encoding.
     pub fn encoding_name(&self) -> &'static str {
-        match &self.enc {
-            Enc::Listpack(_) => "listpack",
-            Enc::Table(_) => "hashtable",
+        match self.enc.get() {
+            Lp(_) => "listpack",
+            Table(_) => "hashtable",
         }
     }
 
     pub fn is_table(&self) -> bool {
-        matches!(self.enc, Enc::Table(_))
+        matches!(self.enc.get(), Table(_))
     }
 
     /// MEMORY USAGE's figure for the value (robj included), counted the way
@@ -256,9 +256,9 @@ impl Hash {
     /// whole hash by their average.
     pub fn mem_usage(&self, samples: usize) -> usize {
         const ROBJ: usize = 16;
-        match &self.enc {
-            Enc::Listpack(lp) => ROBJ + alloc_size(lp.bytes_len()),
-            Enc::Table(d) => {
+        match self.enc.get() {
+            Lp(lp) => ROBJ + alloc_size(lp.bytes_len()),
+            Table(d) => {
                 let (b0, b1) = d.buckets();
                 let mut size = ROBJ + mem::size_of::<Dict<Pair, ()>>() + (b0 + b1) * 8;
                 let (mut taken, mut ele) = (0usize, 0usize);
@@ -276,9 +276,9 @@ impl Hash {
 
     /// Every (field, value) pair, in storage order.
     pub fn iter(&self) -> Iter<'_> {
-        match &self.enc {
-            Enc::Listpack(lp) => Iter::Listpack(lp.iter()),
-            Enc::Table(d) => Iter::Table(d.iter()),
+        match self.enc.get() {
+            Lp(lp) => Iter::Listpack(lp.iter()),
+            Table(d) => Iter::Table(d.iter()),
         }
     }
 
@@ -287,17 +287,17 @@ impl Hash {
     /// The value of `field` (hashTypeGetValue). Takes `&mut self` because a
     /// lookup in the hashtable encoding moves an incremental rehash along.
     pub fn get(&mut self, field: &[u8]) -> Option<Entry<'_>> {
-        match &mut self.enc {
-            Enc::Listpack(lp) => lp_get(lp, field),
-            Enc::Table(d) => d.get_key_value(field).map(|(p, _)| Entry::Str(p.value())),
+        match self.enc.get_mut() {
+            Lp(lp) => lp_get(lp, field),
+            Table(d) => d.get_key_value(field).map(|(p, _)| Entry::Str(p.value())),
         }
     }
 
     /// [`Hash::get`] without the rehash step.
     pub fn peek(&self, field: &[u8]) -> Option<Entry<'_>> {
-        match &self.enc {
-            Enc::Listpack(lp) => lp_get(lp, field),
-            Enc::Table(d) => d.peek_key_value(field).map(|(p, _)| Entry::Str(p.value())),
+        match self.enc.get() {
+            Lp(lp) => lp_get(lp, field),
+            Table(d) => d.peek_key_value(field).map(|(p, _)| Entry::Str(p.value())),
         }
     }
 
@@ -313,7 +313,7 @@ impl Hash {
     /// `max_value`, or when all of them together could take the listpack
     /// past its safety size.
     pub fn try_conversion(&mut self, lens: impl IntoIterator<Item = usize>, max_value: usize) {
-        let Enc::Listpack(lp) = &self.enc else {
+        let Lp(lp) = self.enc.get() else {
             return;
         };
         let mut sum = 0usize;
@@ -337,8 +337,8 @@ impl Hash {
         if !self.is_table() && (field.len() > lim.max_value || value.len() > lim.max_value) {
             self.convert_to_table();
         }
-        match &mut self.enc {
-            Enc::Listpack(lp) => {
+        match self.enc.get_mut() {
+            Lp(lp) => {
                 let update = match lp
                     .first()
                     .and_then(|p| lp.find_from(p, Entry::Str(field), 1))
@@ -358,7 +358,7 @@ impl Hash {
                 }
                 update
             }
-            Enc::Table(d) => {
+            Table(d) => {
                 let update = d.remove(field).is_some();
                 d.insert_new(Pair::new(field, value), ());
                 update
@@ -370,8 +370,8 @@ impl Hash {
     /// hashtable that falls under 10% full starts shrinking, as Redis
     /// checks after every delete.
     pub fn delete(&mut self, field: &[u8]) -> bool {
-        match &mut self.enc {
-            Enc::Listpack(lp) => {
+        match self.enc.get_mut() {
+            Lp(lp) => {
                 let Some(foff) = lp
                     .first()
                     .and_then(|p| lp.find_from(p, Entry::Str(field), 1))
@@ -383,7 +383,7 @@ impl Hash {
                 }
                 true
             }
-            Enc::Table(d) => {
+            Table(d) => {
                 if d.remove(field).is_none() {
                     return false;
                 }
@@ -399,7 +399,7 @@ impl Hash {
     /// more than `max_entries` fields or an element longer than
     /// `max_value` (what loading a listpack from RDB checks).
     pub fn convert_if_over(&mut self, lim: Limits) {
-        if let Enc::Listpack(lp) = &self.enc {
+        if let Lp(lp) = self.enc.get() {
             let too_long = lp.iter().any(|e| entry_len(&e) > lim.max_value);
             if too_long || lp.len() / 2 > lim.max_entries {
                 self.convert_to_table();
@@ -410,7 +410,7 @@ impl Hash {
     /// Moves the fields of a listpack into a hashtable, sized up front for
     /// all of them (hashTypeConvertListpack). No-op for a hashtable.
     pub fn convert_to_table(&mut self) {
-        let Enc::Listpack(lp) = &self.enc else {
+        let Lp(lp) = self.enc.get() else {
             return;
         };
         let mut d = Dict::with_capacity(lp.len() / 2);
@@ -429,7 +429,7 @@ impl Hash {
             // later value wins instead of leaving a duplicate in the dict.
             d.insert(Pair::new(field, value), ());
         }
-        self.enc = Enc::Table(Box::new(d));
+        self.enc = Packed::big(Box::new(d));
     }
 
     // --- scanning and sampling ------------------------------------------------
@@ -438,9 +438,9 @@ impl Hash {
     /// each (field, value) of the visited buckets; `None` for a listpack,
     /// which callers return whole, as Redis does.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8])) -> Option<u64> {
-        match &self.enc {
-            Enc::Listpack(_) => None,
-            Enc::Table(d) => Some(d.scan(cursor, |p, _| {
+        match self.enc.get() {
+            Lp(_) => None,
+            Table(d) => Some(d.scan(cursor, |p, _| {
                 let (k, v) = p.split();
                 f(k, v)
             })),
@@ -450,8 +450,8 @@ impl Hash {
     /// A random (field, value), each field equally likely; `None` when
     /// empty (hashTypeRandomElement).
     pub fn random_pair(&mut self) -> Option<(Entry<'_>, Entry<'_>)> {
-        match &mut self.enc {
-            Enc::Listpack(lp) => {
+        match self.enc.get_mut() {
+            Lp(lp) => {
                 let n = lp.len() / 2;
                 if n == 0 {
                     return None;
@@ -459,7 +459,7 @@ impl Hash {
                 let off = lp.seek(2 * random_below(n) as i64)?;
                 Some((lp.entry_at(off)?, lp.entry_at(lp.next(off)?)?))
             }
-            Enc::Table(d) => d.random_entry().map(|(p, _)| {
+            Table(d) => d.random_entry().map(|(p, _)| {
                 let (k, v) = p.split();
                 (Entry::Str(k), Entry::Str(v))
             }),
@@ -471,8 +471,8 @@ impl Hash {
     /// past its output limit). Nothing proportional to `count` is
     /// allocated, so a huge count costs only the time to emit it.
     pub fn random_pairs(&mut self, count: u64, mut f: impl FnMut(Entry<'_>, Entry<'_>) -> bool) {
-        match &mut self.enc {
-            Enc::Listpack(lp) => {
+        match self.enc.get_mut() {
+            Lp(lp) => {
                 // Picking by position would walk the listpack each time;
                 // remember where every field starts instead.
                 let offs = field_offsets(lp);
@@ -491,7 +491,7 @@ impl Hash {
                     }
                 }
             }
-            Enc::Table(d) => {
+            Table(d) => {
                 for _ in 0..count {
                     let Some((p, _)) = d.random_entry() else {
                         return;
@@ -530,8 +530,8 @@ impl Hash {
             }
             return;
         }
-        match &mut self.enc {
-            Enc::Listpack(lp) => {
+        match self.enc.get_mut() {
+            Lp(lp) => {
                 let mut it = lp.iter();
                 let (mut needed, mut left) = (count, size);
                 while let (Some(k), Some(v)) = (it.next(), it.next()) {
@@ -545,7 +545,7 @@ impl Hash {
                     left -= 1;
                 }
             }
-            Enc::Table(d) => {
+            Table(d) => {
                 let mut seen: HashSet<Vec<u8>> = HashSet::with_capacity(count);
                 while seen.len() < count {
                     let Some((p, _)) = d.random_entry() else {
@@ -563,9 +563,9 @@ impl Hash {
     /// DEBUG HTSTATS-KEY's text for the hashtable encoding; `None` for a
     /// listpack.
     pub fn table_stats(&self) -> Option<String> {
-        match &self.enc {
-            Enc::Listpack(_) => None,
-            Enc::Table(d) => Some(d.stats_text()),
+        match self.enc.get() {
+            Lp(_) => None,
+            Table(d) => Some(d.stats_text()),
         }
     }
 }

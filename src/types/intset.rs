@@ -14,7 +14,12 @@
 //!   a wider value is inserted and never shrinks on removal (as in Redis, so
 //!   the bytes we hand to DUMP / RDB match Redis' exactly).
 //!
-//! The structure is standalone: it imports nothing from the rest of the crate.
+//! The bytes are one exact allocation with no header of ours
+//! ([`SelfSized`]: the intset's own header gives its size), so a set of ten
+//! 32-bit members costs the 48 bytes Redis' intset does. The structure
+//! imports nothing else from the rest of the crate.
+
+use crate::util::thin::{Measure, SelfSized, ThinRepr};
 
 /// Width in bytes of each element, stored in the header's first field.
 const ENC_INT16: u32 = 2;
@@ -26,8 +31,29 @@ const HEADER: usize = 8;
 
 /// A set of integers in Redis' exact intset byte format.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(transparent)]
 pub struct IntSet {
-    bytes: Vec<u8>,
+    bytes: SelfSized<IntsetSize>,
+}
+
+// SAFETY: repr(transparent) over a SelfSized, which is a ThinRepr.
+unsafe impl ThinRepr for IntSet {}
+
+/// An intset's size from its header: 8 + count * encoding.
+#[derive(Debug)]
+pub struct IntsetSize;
+
+impl Measure for IntsetSize {
+    const MIN: usize = HEADER;
+    fn measure(head: &[u8]) -> Option<usize> {
+        let (enc, count) = (read_u32(head, 0)?, read_u32(head, 4)?);
+        if !matches!(enc, ENC_INT16 | ENC_INT32 | ENC_INT64) {
+            return None;
+        }
+        (count as usize)
+            .checked_mul(enc as usize)?
+            .checked_add(HEADER)
+    }
 }
 
 impl Default for IntSet {
@@ -70,6 +96,24 @@ fn read_elem(body: &[u8], enc: u32, pos: usize) -> Option<i64> {
     }
 }
 
+/// Writes the header fields. Lengths never exceed u32 in practice (sets
+/// convert to a hashtable long before); saturate rather than wrap if they
+/// somehow did (the buffer then refuses the edit).
+fn write_header(bytes: &mut [u8], enc: u32, len: usize) {
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    bytes[0..4].copy_from_slice(&enc.to_le_bytes());
+    bytes[4..8].copy_from_slice(&len.to_le_bytes());
+}
+
+/// Bytes built whole by this module (their header is right by
+/// construction); an empty 16-bit set if that were ever not so.
+fn adopt(bytes: &[u8]) -> SelfSized<IntsetSize> {
+    match SelfSized::new(bytes) {
+        Some(b) => b,
+        None => adopt(&[2, 0, 0, 0, 0, 0, 0, 0]),
+    }
+}
+
 /// Appends `v` to `out` using width `enc`. The caller guarantees `v` fits:
 /// the truncating casts below are exact under that guarantee.
 fn push_elem(out: &mut Vec<u8>, enc: u32, v: i64) {
@@ -83,10 +127,11 @@ fn push_elem(out: &mut Vec<u8>, enc: u32, v: i64) {
 impl IntSet {
     /// An empty set with the narrowest (16-bit) encoding, like `intsetNew`.
     pub fn new() -> Self {
-        let mut bytes = Vec::with_capacity(HEADER);
-        bytes.extend_from_slice(&ENC_INT16.to_le_bytes());
-        bytes.extend_from_slice(&0u32.to_le_bytes());
-        IntSet { bytes }
+        let mut head = [0u8; HEADER];
+        head[0..4].copy_from_slice(&ENC_INT16.to_le_bytes());
+        IntSet {
+            bytes: adopt(&head),
+        }
     }
 
     /// Adopts serialized intset bytes (e.g. from an RDB file) after the same
@@ -94,11 +139,12 @@ impl IntSet {
     /// matching the length, not empty (Redis rejects an empty intset blob),
     /// strictly ascending elements. Never panics on garbage.
     pub fn from_bytes(bytes: Vec<u8>) -> Option<IntSet> {
-        if Self::validate(&bytes) {
-            Some(IntSet { bytes })
-        } else {
-            None
+        if !Self::validate(&bytes) {
+            return None;
         }
+        Some(IntSet {
+            bytes: SelfSized::new(&bytes)?,
+        })
     }
 
     /// Deep integrity check of a serialized intset (see `from_bytes`).
@@ -130,22 +176,22 @@ impl IntSet {
 
     /// The exact serialized bytes (what RDB / DUMP store).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
+        self.bytes.as_slice()
     }
 
     /// Consumes the set, returning its bytes.
     pub fn into_bytes(self) -> Vec<u8> {
-        self.bytes
+        self.bytes.as_slice().to_vec()
     }
 
     /// Element width in bytes: 2, 4 or 8.
     pub fn encoding(&self) -> u32 {
-        read_u32(&self.bytes, 0).unwrap_or(ENC_INT16)
+        read_u32(self.bytes.as_slice(), 0).unwrap_or(ENC_INT16)
     }
 
     /// Number of elements.
     pub fn len(&self) -> usize {
-        read_u32(&self.bytes, 4).unwrap_or(0) as usize
+        read_u32(self.bytes.as_slice(), 4).unwrap_or(0) as usize
     }
 
     /// True when the set holds no element.
@@ -159,15 +205,7 @@ impl IntSet {
     }
 
     fn body(&self) -> &[u8] {
-        self.bytes.get(HEADER..).unwrap_or(&[])
-    }
-
-    fn set_header(&mut self, enc: u32, len: usize) {
-        // Lengths never exceed u32 in practice (sets convert to a hashtable
-        // long before); saturate rather than wrap if they somehow did.
-        let len = u32::try_from(len).unwrap_or(u32::MAX);
-        self.bytes[0..4].copy_from_slice(&enc.to_le_bytes());
-        self.bytes[4..8].copy_from_slice(&len.to_le_bytes());
+        self.bytes.as_slice().get(HEADER..).unwrap_or(&[])
     }
 
     /// Element at position `pos` in ascending order.
@@ -241,13 +279,14 @@ impl IntSet {
         let mut elem = Vec::with_capacity(enc as usize);
         push_elem(&mut elem, enc, v);
         let at = HEADER + pos * enc as usize;
-        // Grow to the exact size, as Redis' zrealloc does: Vec's doubling
-        // would leave up to half of a large intset unused.
-        self.bytes.reserve_exact(enc as usize);
-        crate::util::splice::insert(&mut self.bytes, at, &elem);
         let len = self.len() + 1;
-        self.set_header(enc, len);
-        true
+        // Exactly one element bigger, as Redis' zrealloc.
+        self.bytes.edit(self.bytes.len() + elem.len(), |old, new| {
+            new[..at].copy_from_slice(&old[..at]);
+            new[at..at + elem.len()].copy_from_slice(&elem);
+            new[at + elem.len()..].copy_from_slice(&old[at..]);
+            write_header(new, enc, len);
+        })
     }
 
     /// Re-encodes all elements with width `enc` and adds `v`, which is known
@@ -256,7 +295,7 @@ impl IntSet {
     fn upgrade_and_add(&mut self, enc: u32, v: i64) {
         let len = self.len();
         let mut out = Vec::with_capacity(HEADER + (len + 1) * enc as usize);
-        out.extend_from_slice(&self.bytes[..HEADER]);
+        out.extend_from_slice(&self.as_bytes()[..HEADER]);
         if v < 0 {
             push_elem(&mut out, enc, v);
         }
@@ -266,8 +305,8 @@ impl IntSet {
         if v >= 0 {
             push_elem(&mut out, enc, v);
         }
-        self.bytes = out;
-        self.set_header(enc, len + 1);
+        write_header(&mut out, enc, len + 1);
+        self.bytes = adopt(&out);
     }
 
     /// Removes `v`; returns false when absent. The encoding is kept even if
@@ -281,12 +320,14 @@ impl IntSet {
         };
         let enc = self.encoding();
         let at = HEADER + pos * enc as usize;
-        self.bytes.drain(at..at + enc as usize);
-        // Give the room back like Redis' intsetResize on removal.
-        self.bytes.shrink_to_fit();
+        let w = enc as usize;
         let len = self.len() - 1;
-        self.set_header(enc, len);
-        true
+        // One element smaller, like Redis' intsetResize on removal.
+        self.bytes.edit(self.bytes.len() - w, |old, new| {
+            new[..at].copy_from_slice(&old[..at]);
+            new[at..].copy_from_slice(&old[at + w..]);
+            write_header(new, enc, len);
+        })
     }
 
     /// A uniformly chosen element (intsetRandom: `rng() % len`), using the
@@ -362,14 +403,19 @@ mod tests {
     #[test]
     fn storage_stays_exact_like_redis_zrealloc() {
         let mut s = IntSet::new();
+        assert_eq!(std::mem::size_of::<IntSet>(), 8);
         for v in 0..1000 {
             s.insert(v);
-            assert_eq!(s.bytes.capacity(), s.bytes.len());
+            assert_eq!(s.bytes.len(), 8 + 2 * (v as usize + 1));
         }
         for v in 0..500 {
             s.remove(v);
         }
-        assert_eq!(s.bytes.capacity(), s.bytes.len());
+        assert_eq!(s.bytes.len(), 8 + 2 * 500);
+        assert_eq!(
+            s.iter().collect::<Vec<_>>(),
+            (500..1000).collect::<Vec<_>>()
+        );
     }
 
     fn from(vals: &[i64]) -> IntSet {

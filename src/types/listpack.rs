@@ -38,7 +38,9 @@
 //! come from `first/next/prev/last/seek/find`: a made-up offset into the
 //! middle of an entry cannot panic, but (as in Redis) may corrupt the data.
 //! The structure is standalone: it uses only util::number (string2ll) and
-//! util::splice.
+//! util::thin (its byte buffer).
+
+use crate::util::thin::{ThinBuf, ThinRepr};
 
 /// Bytes of the header (total length + element count).
 pub const HDR_SIZE: usize = 6;
@@ -242,11 +244,16 @@ fn validate_next(bytes: &[u8], off: usize, end: usize) -> Option<usize> {
     Some(next)
 }
 
-/// A listpack in Redis' exact byte format.
+/// A listpack in Redis' exact byte format, in one pointer (a thin buffer:
+/// small hashes and sorted sets hold it without a box around it).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(transparent)]
 pub struct Listpack {
-    bytes: Vec<u8>,
+    bytes: ThinBuf,
 }
+
+// SAFETY: repr(transparent) over a ThinBuf.
+unsafe impl ThinRepr for Listpack {}
 
 impl Default for Listpack {
     fn default() -> Self {
@@ -257,17 +264,20 @@ impl Default for Listpack {
 impl Listpack {
     /// An empty listpack: header (7 bytes total, 0 elements) + terminator.
     pub fn new() -> Self {
-        let mut bytes = Vec::with_capacity(HDR_SIZE + 1);
-        bytes.extend_from_slice(&((HDR_SIZE + 1) as u32).to_le_bytes());
-        bytes.extend_from_slice(&0u16.to_le_bytes());
-        bytes.push(EOF);
-        Listpack { bytes }
+        let mut bytes = [0u8; HDR_SIZE + 1];
+        bytes[0..4].copy_from_slice(&((HDR_SIZE + 1) as u32).to_le_bytes());
+        bytes[HDR_SIZE] = EOF;
+        Listpack {
+            bytes: ThinBuf::new(&bytes),
+        }
     }
 
     /// Adopts serialized bytes (RDB / RESTORE) after a deep validation.
     pub fn from_bytes(bytes: Vec<u8>) -> Option<Listpack> {
         if Self::validate(&bytes, true) {
-            Some(Listpack { bytes })
+            Some(Listpack {
+                bytes: ThinBuf::new(&bytes),
+            })
         } else {
             None
         }
@@ -309,7 +319,7 @@ impl Listpack {
 
     /// Consumes the listpack, returning its bytes.
     pub fn into_bytes(self) -> Vec<u8> {
-        self.bytes
+        self.bytes.to_vec()
     }
 
     /// Total size in bytes (lpBytes), header and terminator included.
@@ -565,10 +575,9 @@ impl Listpack {
         // Clamp to a valid insertion point so a stale offset cannot panic.
         let off = off.clamp(HDR_SIZE, self.bytes.len().saturating_sub(1));
         let enc = encode_entry(value);
-        // Exact growth, as lpInsert's realloc: Vec's doubling would leave
-        // up to half of every small hash/zset listpack unused.
-        self.bytes.reserve_exact(enc.len());
-        crate::util::splice::insert(&mut self.bytes, off, &enc);
+        // Exact growth (ThinBuf's), as lpInsert's realloc: doubling would
+        // leave up to half of every small hash/zset listpack unused.
+        self.bytes.insert(off, &enc);
         self.fix_header(1, 0);
         off
     }
@@ -586,7 +595,7 @@ impl Listpack {
             return None;
         }
         let end = self.skip(off)?;
-        self.bytes.drain(off..end);
+        self.bytes.remove(off..end);
         self.fix_header(0, 1);
         match self.bytes.get(off) {
             Some(&EOF) | None => None,
@@ -604,9 +613,7 @@ impl Listpack {
             return false;
         }
         let enc = encode_entry(value);
-        self.bytes
-            .reserve_exact(enc.len().saturating_sub(end - off));
-        crate::util::splice::replace(&mut self.bytes, off..end, &enc);
+        self.bytes.replace(off..end, &enc);
         self.fix_header(0, 0);
         true
     }
@@ -679,7 +686,7 @@ impl Listpack {
                 break;
             }
         }
-        self.bytes.drain(start..end);
+        self.bytes.remove(start..end);
         self.fix_header(0, deleted);
         deleted
     }

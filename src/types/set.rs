@@ -13,7 +13,7 @@
 //!   shrinks or loses its last non-integer member (Redis never does);
 //! * 7.0.15 has no listpack sets: there is no third encoding;
 //! * in the `hashtable` encoding every member is stored once, as a [`Key`]:
-//!   members of up to 22 bytes live inside the dict node itself, so a short
+//!   members of up to 14 bytes live inside the dict node itself, so a short
 //!   member costs one 32-byte node where Redis pays a 24-byte dictEntry
 //!   plus a separate sds allocation, and a long one costs the node plus its
 //!   bytes (no sds header or terminator);
@@ -28,6 +28,8 @@ use crate::types::key::Key;
 use crate::types::listpack::Entry;
 use crate::types::value::{alloc_size, sds_header};
 use crate::util::number::{parse_i64, write_i64};
+use crate::util::thin::Packed;
+use crate::util::thin::View::{Big as Table, Small as Ints};
 
 /// Redis caps `set-max-intset-entries` at 1G entries (intset internals).
 const MAX_INTSET_ENTRIES_CAP: usize = 1 << 30;
@@ -38,11 +40,9 @@ const DICT_STRUCT_SIZE: usize = 56;
 const DICT_ENTRY_SIZE: usize = 24;
 const BUCKET_PTR_SIZE: usize = 8;
 
-enum Enc {
-    Ints(IntSet),
-    /// Boxed so a small value's enum stays 32 bytes (the dict is 56).
-    Table(Box<Dict<Key, ()>>),
-}
+/// An intset or a boxed dict in one pointer: a small set costs its intset
+/// and nothing more (Redis adds a 16-byte robj).
+type Enc = Packed<IntSet, Dict<Key, ()>>;
 
 /// A Redis set. A new empty `Set` is an intset, as Redis creates for
 /// SINTERSTORE/SUNIONSTORE results before the first member.
@@ -53,7 +53,7 @@ pub struct Set {
 impl Default for Set {
     fn default() -> Self {
         Set {
-            enc: Enc::Ints(IntSet::new()),
+            enc: Packed::small(IntSet::new()),
         }
     }
 }
@@ -84,14 +84,14 @@ impl Member {
 impl Clone for Set {
     /// A copy with the same encoding (Redis' setTypeDup, for COPY).
     fn clone(&self) -> Self {
-        let enc = match &self.enc {
-            Enc::Ints(is) => Enc::Ints(is.clone()),
-            Enc::Table(d) => {
+        let enc = match self.enc.get() {
+            Ints(is) => Packed::small(is.clone()),
+            Table(d) => {
                 let mut copy = Dict::with_capacity(d.len());
                 for (k, _) in d.iter() {
                     copy.insert_new(k.clone(), ());
                 }
-                Enc::Table(Box::new(copy))
+                Packed::big(Box::new(copy))
             }
         };
         Set { enc }
@@ -122,29 +122,31 @@ impl Set {
     /// An empty hashtable-encoded set with room for `n` members.
     pub fn new_hashtable(n: usize) -> Self {
         Set {
-            enc: Enc::Table(Box::new(Dict::with_capacity(n))),
+            enc: Packed::big(Box::new(Dict::with_capacity(n))),
         }
     }
 
     /// Adopts an intset (RDB load, DUMP payloads). An empty one is still an
     /// intset.
     pub fn from_intset(is: IntSet) -> Self {
-        Set { enc: Enc::Ints(is) }
+        Set {
+            enc: Packed::small(is),
+        }
     }
 
     /// The intset, when that is the encoding (RDB save copies its bytes).
     pub fn as_intset(&self) -> Option<&IntSet> {
-        match &self.enc {
-            Enc::Ints(is) => Some(is),
+        match self.enc.get() {
+            Ints(is) => Some(is),
             _ => None,
         }
     }
 
     /// Number of members.
     pub fn len(&self) -> usize {
-        match &self.enc {
-            Enc::Ints(is) => is.len(),
-            Enc::Table(d) => d.len(),
+        match self.enc.get() {
+            Ints(is) => is.len(),
+            Table(d) => d.len(),
         }
     }
 
@@ -154,7 +156,7 @@ impl Set {
 
     /// Whether the set is in the `intset` encoding.
     pub fn is_intset(&self) -> bool {
-        matches!(self.enc, Enc::Ints(_))
+        matches!(self.enc.get(), Ints(_))
     }
 
     /// Redis' OBJECT ENCODING name for the current encoding.
@@ -169,7 +171,7 @@ impl Set {
     /// Switches an intset to a hashtable sized for its members
     /// (setTypeConvert). No-op for a hashtable.
     pub fn convert_to_hashtable(&mut self) {
-        let Enc::Ints(is) = &self.enc else {
+        let Ints(is) = self.enc.get() else {
             return;
         };
         let mut d = Dict::with_capacity(is.len());
@@ -179,16 +181,16 @@ impl Set {
             write_i64(&mut buf, v);
             d.insert_new(Key::new(&buf), ());
         }
-        self.enc = Enc::Table(Box::new(d));
+        self.enc = Packed::big(Box::new(d));
     }
 
     /// Adds an integer to an intset-encoded set; converts when it grows
     /// past the limit. The caller has checked the encoding.
     fn add_to_intset(&mut self, v: i64, max_intset_entries: usize) -> bool {
-        let added = match &mut self.enc {
-            Enc::Ints(is) => is.insert(v),
+        let added = match self.enc.get_mut() {
+            Ints(is) => is.insert(v),
             // Callers route hashtables elsewhere; stay correct regardless.
-            Enc::Table(d) => {
+            Table(d) => {
                 let mut buf = Vec::with_capacity(20);
                 write_i64(&mut buf, v);
                 return add_to_table(d, &buf);
@@ -203,15 +205,15 @@ impl Set {
     /// Adds `m` (setTypeAdd); returns whether it was new. A non-integer
     /// member, or one too many, turns an intset into a hashtable.
     pub fn add(&mut self, m: &[u8], max_intset_entries: usize) -> bool {
-        if let Enc::Table(d) = &mut self.enc {
+        if let Table(d) = self.enc.get_mut() {
             return add_to_table(d, m);
         }
         match parse_i64(m) {
             Some(v) => self.add_to_intset(v, max_intset_entries),
             None => {
                 self.convert_to_hashtable();
-                match &mut self.enc {
-                    Enc::Table(d) => add_to_table(d, m),
+                match self.enc.get_mut() {
+                    Table(d) => add_to_table(d, m),
                     _ => false,
                 }
             }
@@ -224,7 +226,7 @@ impl Set {
         match e {
             Entry::Str(s) => self.add(s, max_intset_entries),
             Entry::Int(v) => {
-                if let Enc::Table(d) = &mut self.enc {
+                if let Table(d) = self.enc.get_mut() {
                     let mut buf = Vec::with_capacity(20);
                     write_i64(&mut buf, v);
                     add_to_table(d, &buf)
@@ -237,8 +239,8 @@ impl Set {
 
     /// [`Set::add`] for a member popped from another set.
     pub fn add_member(&mut self, m: Member, max_intset_entries: usize) -> bool {
-        match (m, &mut self.enc) {
-            (Member::Str(k), Enc::Table(d)) => {
+        match (m, self.enc.get_mut()) {
+            (Member::Str(k), Table(d)) => {
                 // Two lookups, but the popped key moves in without a copy.
                 if d.get(k.as_bytes()).is_some() {
                     return false;
@@ -252,18 +254,18 @@ impl Set {
 
     /// Removes `m` (setTypeRemove); returns whether it was there.
     pub fn remove(&mut self, m: &[u8]) -> bool {
-        match &mut self.enc {
-            Enc::Ints(is) => parse_i64(m).is_some_and(|v| is.remove(v)),
-            Enc::Table(d) => remove_from_table(d, m).is_some(),
+        match self.enc.get_mut() {
+            Ints(is) => parse_i64(m).is_some_and(|v| is.remove(v)),
+            Table(d) => remove_from_table(d, m).is_some(),
         }
     }
 
     /// Removes a member given as an entry (integers from an intset need no
     /// formatting); returns it when it was there.
     pub fn remove_entry(&mut self, e: Entry<'_>) -> Option<Member> {
-        match (&mut self.enc, e) {
-            (Enc::Ints(is), Entry::Int(v)) => is.remove(v).then_some(Member::Int(v)),
-            (Enc::Table(d), Entry::Str(s)) => remove_from_table(d, s).map(Member::Str),
+        match (self.enc.get_mut(), e) {
+            (Ints(is), Entry::Int(v)) => is.remove(v).then_some(Member::Int(v)),
+            (Table(d), Entry::Str(s)) => remove_from_table(d, s).map(Member::Str),
             (_, e) => {
                 let bytes = e.to_vec();
                 self.remove(&bytes).then(|| member_from_bytes(&bytes))
@@ -273,9 +275,9 @@ impl Set {
 
     /// Membership test (setTypeIsMember); does a rehash step like dictFind.
     pub fn contains(&mut self, m: &[u8]) -> bool {
-        match &mut self.enc {
-            Enc::Ints(is) => parse_i64(m).is_some_and(|v| is.contains(v)),
-            Enc::Table(d) => d.get(m).is_some(),
+        match self.enc.get_mut() {
+            Ints(is) => parse_i64(m).is_some_and(|v| is.contains(v)),
+            Table(d) => d.get(m).is_some(),
         }
     }
 
@@ -283,11 +285,11 @@ impl Set {
     /// sets at once; takes the member as an entry so intset-to-intset checks
     /// compare integers directly (the fast path of SINTER).
     pub fn contains_entry(&self, e: Entry<'_>) -> bool {
-        match (&self.enc, e) {
-            (Enc::Ints(is), Entry::Int(v)) => is.contains(v),
-            (Enc::Ints(is), Entry::Str(s)) => parse_i64(s).is_some_and(|v| is.contains(v)),
-            (Enc::Table(d), Entry::Str(s)) => d.peek(s).is_some(),
-            (Enc::Table(d), Entry::Int(v)) => {
+        match (self.enc.get(), e) {
+            (Ints(is), Entry::Int(v)) => is.contains(v),
+            (Ints(is), Entry::Str(s)) => parse_i64(s).is_some_and(|v| is.contains(v)),
+            (Table(d), Entry::Str(s)) => d.peek(s).is_some(),
+            (Table(d), Entry::Int(v)) => {
                 let mut buf = [0u8; 20];
                 d.peek(crate::util::number::fmt_i64(v, &mut buf)).is_some()
             }
@@ -297,9 +299,9 @@ impl Set {
     /// A random member, `None` when empty (setTypeRandomElement): uniform
     /// over an intset, `dictGetFairRandomKey` over a hashtable.
     pub fn random(&mut self) -> Option<Entry<'_>> {
-        match &mut self.enc {
-            Enc::Ints(is) => is.random(&mut random_u64).map(Entry::Int),
-            Enc::Table(d) => d.random_entry().map(|(k, _)| Entry::Str(k.as_bytes())),
+        match self.enc.get_mut() {
+            Ints(is) => is.random(&mut random_u64).map(Entry::Int),
+            Table(d) => d.random_entry().map(|(k, _)| Entry::Str(k.as_bytes())),
         }
     }
 
@@ -319,9 +321,9 @@ impl Set {
 
     /// Every member: ascending for an intset, table order for a hashtable.
     pub fn iter(&self) -> Iter<'_> {
-        match &self.enc {
-            Enc::Ints(is) => Iter::Ints(is.iter()),
-            Enc::Table(d) => Iter::Table(d.iter()),
+        match self.enc.get() {
+            Ints(is) => Iter::Ints(is.iter()),
+            Table(d) => Iter::Table(d.iter()),
         }
     }
 
@@ -329,8 +331,8 @@ impl Set {
     /// cursor (the next cursor is returned, 0 when done); an intset is
     /// small, so it reports every member at once and returns 0.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(Entry<'_>)) -> u64 {
-        match &self.enc {
-            Enc::Table(d) => d.scan(cursor, |k, _| f(Entry::Str(k.as_bytes()))),
+        match self.enc.get() {
+            Table(d) => d.scan(cursor, |k, _| f(Entry::Str(k.as_bytes()))),
             _ => {
                 self.iter().for_each(f);
                 0
@@ -343,9 +345,9 @@ impl Set {
     /// its bucket arrays and the average of up to `samples` members
     /// (dictEntry + sds allocation) times the member count.
     pub fn mem_usage(&self, samples: usize) -> usize {
-        match &self.enc {
-            Enc::Ints(is) => ROBJ_SIZE + alloc_size(is.blob_len()),
-            Enc::Table(d) => {
+        match self.enc.get() {
+            Ints(is) => ROBJ_SIZE + alloc_size(is.blob_len()),
+            Table(d) => {
                 let (b0, b1) = d.buckets();
                 let fixed = ROBJ_SIZE + DICT_STRUCT_SIZE + BUCKET_PTR_SIZE * (b0 + b1);
                 let mut sampled = 0usize;
@@ -369,7 +371,7 @@ impl Set {
     /// membership through [`Set::contains_entry`] call this afterwards, so
     /// the table progresses as Redis' dictFind steps would have moved it.
     pub fn rehash_steps(&mut self, n: usize) {
-        if let Enc::Table(d) = &mut self.enc {
+        if let Table(d) = self.enc.get_mut() {
             if n > 0 && d.is_rehashing() {
                 d.rehash_steps(n);
             }
@@ -378,13 +380,13 @@ impl Set {
 
     /// Whether the set is a hashtable in the middle of a resize.
     pub fn is_rehashing(&self) -> bool {
-        matches!(&self.enc, Enc::Table(d) if d.is_rehashing())
+        matches!(self.enc.get(), Table(d) if d.is_rehashing())
     }
 
     /// DEBUG HTSTATS-KEY's text, `None` unless hashtable-encoded.
     pub fn ht_stats(&self) -> Option<String> {
-        match &self.enc {
-            Enc::Table(d) => Some(d.stats_text()),
+        match self.enc.get() {
+            Table(d) => Some(d.stats_text()),
             _ => None,
         }
     }
@@ -666,8 +668,8 @@ mod tests {
 
     #[test]
     fn hashtable_node_is_no_bigger_than_redis_entry() {
-        // Key (24) + next pointer (8): one 32-byte allocation per member,
-        // the same as Redis' dictEntry alone, with short members inline.
-        assert_eq!(std::mem::size_of::<Key>() + 8, 32);
+        // Key (16) + next pointer (8): one allocation in jemalloc's 32-byte
+        // class per member, as Redis' dictEntry alone, short members inline.
+        assert_eq!(std::mem::size_of::<Key>() + 8, 24);
     }
 }

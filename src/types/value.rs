@@ -17,14 +17,18 @@ use crate::types::set::Set;
 use crate::types::stream::Stream;
 use crate::types::zset::ZSet;
 use crate::util::number::{parse_i64, write_i64};
+use crate::util::thin::ThinBuf;
 
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
 /// Shared integers 0..OBJ_SHARED_INTEGERS report a refcount of INT_MAX.
 pub const OBJ_SHARED_INTEGERS: i64 = 10000;
 
-// 22 bytes + length + the enum tag still fit the 24 bytes a boxed slice needs.
-const INLINE_MAX: usize = 22;
+// 14 bytes + length + the enum tag fill the 16 bytes a pointer variant
+// needs; with the LRU an Obj is 24 bytes and a keyspace entry 48.
+const INLINE_MAX: usize = 14;
+const _: () = assert!(std::mem::size_of::<Value>() == 16);
+const _: () = assert!(std::mem::size_of::<Obj>() == 24);
 
 #[derive(Clone, Copy)]
 pub struct InlineStr {
@@ -46,18 +50,18 @@ pub enum Value {
     /// `embstr`, short enough to live inside the entry.
     Inline(InlineStr),
     /// `embstr` that needs its own allocation (16..=44 bytes).
-    Emb(Box<[u8]>),
+    Emb(ThinBuf),
     /// `raw`: longer strings and strings modified in place; the Vec keeps
     /// spare capacity so repeated APPENDs are amortised, like sds.
     Raw(Box<Vec<u8>>),
     /// `quicklist` (a list of listpack nodes).
     List(Box<Quicklist>),
     /// `listpack` or `hashtable`.
-    Hash(Box<Hash>),
+    Hash(Hash),
     /// `intset` or `hashtable`.
-    Set(Box<Set>),
+    Set(Set),
     /// `listpack` or `skiplist`.
-    ZSet(Box<ZSet>),
+    ZSet(ZSet),
     /// `stream` (listpack nodes in an ordered map).
     Stream(Box<Stream>),
 }
@@ -152,7 +156,7 @@ impl Value {
                 buf,
             })
         } else if b.len() <= EMBSTR_SIZE_LIMIT {
-            Value::Emb(b.into())
+            Value::Emb(ThinBuf::new(b))
         } else {
             Value::Raw(Box::new(b.to_vec()))
         }
@@ -368,7 +372,7 @@ mod tests {
 
     #[test]
     fn entry_parts_stay_small() {
-        assert_eq!(std::mem::size_of::<Value>(), 24);
-        assert_eq!(std::mem::size_of::<Obj>(), 32);
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+        assert_eq!(std::mem::size_of::<Obj>(), 24);
     }
 }

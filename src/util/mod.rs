@@ -7,3 +7,4 @@ pub mod number;
 pub mod splice;
 #[cfg(test)]
 pub mod testrng;
+pub mod thin;

@@ -129,7 +129,7 @@ fn arg_long_in(cx: &Ctx, i: usize, min: i64, msg: &'static str) -> Result<i64, C
 /// with a fresh LRU stamp.
 fn add_zset(srv: &mut Server, db: usize, key: &[u8], z: ZSet) {
     let obj = Obj {
-        val: Value::ZSet(Box::new(z)),
+        val: Value::ZSet(z),
         lru: srv.new_lru_field(),
     };
     crate::db::add_key(srv, db, key, obj);
@@ -143,7 +143,7 @@ fn finish_store(cx: &mut Ctx, dst: &[u8], result: Option<ZSet>, event: &'static 
     match result.filter(|z| !z.is_empty()) {
         Some(z) => {
             let n = z.len();
-            cx.set_key(dst, Value::ZSet(Box::new(z)), false);
+            cx.set_key(dst, Value::ZSet(z), false);
             cx.c.reply().int(n as i64);
             cx.notify(NOTIFY_ZSET, event, dst);
             cx.srv.dirty += 1;
@@ -515,7 +515,7 @@ fn randmember_reply(r: &mut Reply, z: &ZSet, l: i64, withscores: bool) {
                 ranks.push(i);
             }
         }
-        if matches!(z, ZSet::Listpack(_)) {
+        if z.listpack().is_some() {
             // lpRandomPairsUnique returns them in listpack order.
             ranks.sort_unstable();
         }

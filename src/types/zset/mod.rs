@@ -24,18 +24,21 @@ pub mod index;
 use crate::types::listpack::{Entry, Listpack};
 use crate::types::value::alloc_size;
 use crate::util::number::{double_to_i64, parse_f64, parse_i64, write_d2string, write_i64};
+use crate::util::thin::Packed;
+use crate::util::thin::View::{Big as Ix, Small as Lp};
 pub use index::Index;
 
-/// A sorted set in one of Redis' two encodings.
+/// A sorted set in one of Redis' two encodings: a listpack or a boxed
+/// index, in one pointer (a small set costs its listpack and nothing more;
+/// Redis adds a 16-byte robj).
 #[derive(Clone)]
-pub enum ZSet {
-    Listpack(Listpack),
-    Skiplist(Box<Index>),
+pub struct ZSet {
+    enc: Packed<Listpack, Index>,
 }
 
 impl Default for ZSet {
     fn default() -> Self {
-        ZSet::Listpack(Listpack::new())
+        ZSet::from_listpack(Listpack::new())
     }
 }
 
@@ -314,9 +317,36 @@ impl ZSet {
         Self::default()
     }
 
+    /// A set held in `lp` (pairs of member and score; the caller checked
+    /// the listpack's shape).
+    pub fn from_listpack(lp: Listpack) -> Self {
+        ZSet {
+            enc: Packed::small(lp),
+        }
+    }
+
+    fn from_index(ix: Box<Index>) -> Self {
+        ZSet {
+            enc: Packed::big(ix),
+        }
+    }
+
+    /// The listpack, when that is the encoding (RDB, DEBUG LISTPACK).
+    pub fn listpack(&self) -> Option<&Listpack> {
+        match self.enc.get() {
+            Lp(lp) => Some(lp),
+            Ix(_) => None,
+        }
+    }
+
+    /// The encoding and its contents.
+    pub fn view(&self) -> crate::util::thin::View<&Listpack, &Index> {
+        self.enc.get()
+    }
+
     /// An empty skiplist-encoded set (createZsetObject).
     pub fn new_skiplist() -> Self {
-        ZSet::Skiplist(Box::default())
+        ZSet::from_index(Box::default())
     }
 
     /// The encoding a new set gets when its first member is `first_len`
@@ -331,9 +361,9 @@ impl ZSet {
 
     /// Number of members.
     pub fn len(&self) -> usize {
-        match self {
-            ZSet::Listpack(lp) => lp.len() / 2,
-            ZSet::Skiplist(ix) => ix.len(),
+        match self.enc.get() {
+            Lp(lp) => lp.len() / 2,
+            Ix(ix) => ix.len(),
         }
     }
 
@@ -343,9 +373,9 @@ impl ZSet {
 
     /// Redis' OBJECT ENCODING name for the current encoding.
     pub fn encoding_name(&self) -> &'static str {
-        match self {
-            ZSet::Listpack(_) => "listpack",
-            ZSet::Skiplist(_) => "skiplist",
+        match self.enc.get() {
+            Lp(_) => "listpack",
+            Ix(_) => "skiplist",
         }
     }
 
@@ -353,9 +383,9 @@ impl ZSet {
     /// real structures plus the members' allocations, averaged over at most
     /// `samples` members (usize::MAX = all), like objectComputeSize.
     pub fn mem_usage(&self, samples: usize) -> usize {
-        match self {
-            ZSet::Listpack(lp) => 16 + alloc_size(lp.bytes_len()),
-            ZSet::Skiplist(ix) => {
+        match self.enc.get() {
+            Lp(lp) => 16 + alloc_size(lp.bytes_len()),
+            Ix(ix) => {
                 let mut n = 0usize;
                 let mut bytes = 0usize;
                 for (m, _) in ix.iter().take(samples.max(1)) {
@@ -370,32 +400,32 @@ impl ZSet {
 
     /// Every (member, score) pair in ascending (score, member) order.
     pub fn iter(&self) -> Iter<'_> {
-        match self {
-            ZSet::Listpack(lp) => Iter::Lp(lp.iter()),
-            ZSet::Skiplist(ix) => Iter::Ix(ix.iter()),
+        match self.enc.get() {
+            Lp(lp) => Iter::Lp(lp.iter()),
+            Ix(ix) => Iter::Ix(ix.iter()),
         }
     }
 
     /// The member's score (zsetScore).
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        match self {
-            ZSet::Listpack(lp) => lp_find(lp, member).map(|(_, s)| s),
-            ZSet::Skiplist(ix) => ix.score(member),
+        match self.enc.get() {
+            Lp(lp) => lp_find(lp, member).map(|(_, s)| s),
+            Ix(ix) => ix.score(member),
         }
     }
 
     /// Converts a listpack to the big encoding (zsetConvert).
     pub fn convert_to_skiplist(&mut self) {
-        if let ZSet::Listpack(lp) = self {
+        if let Lp(lp) = self.enc.get_mut() {
             let items = lp_pairs(lp).map(|(_, e, s)| (e.to_vec(), s));
-            *self = ZSet::Skiplist(Box::new(Index::from_sorted(items)));
+            *self = ZSet::from_index(Box::new(Index::from_sorted(items)));
         }
     }
 
     /// zsetConvertToListpackIfNeeded: back to a listpack when the set fits
     /// the limits (`max_len` = longest member, `total` = all members' bytes).
     pub fn maybe_to_listpack(&mut self, lim: Limits, max_len: usize, total: usize) {
-        let ZSet::Skiplist(ix) = self else { return };
+        let Ix(ix) = self.enc.get_mut() else { return };
         if ix.len() <= lim.max_entries
             && max_len <= lim.max_value
             && total <= crate::types::listpack::MAX_SAFETY_SIZE
@@ -405,7 +435,7 @@ impl ZSet {
                 lp.push_back(m);
                 lp.push_back(&score_text(s));
             }
-            *self = ZSet::Listpack(lp);
+            *self = ZSet::from_listpack(lp);
         }
     }
 
@@ -414,7 +444,7 @@ impl ZSet {
     pub fn from_sorted(items: Vec<(Vec<u8>, f64)>, lim: Limits) -> ZSet {
         let max_len = items.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
         let total = items.iter().map(|(m, _)| m.len()).sum();
-        let mut z = ZSet::Skiplist(Box::new(Index::from_sorted(items)));
+        let mut z = ZSet::from_index(Box::new(Index::from_sorted(items)));
         z.maybe_to_listpack(lim, max_len, total);
         z
     }
@@ -451,14 +481,14 @@ impl ZSet {
             if score == cur {
                 return Ok(AddOutcome::Same(score));
             }
-            match self {
-                ZSet::Listpack(lp) => {
+            match self.enc.get_mut() {
+                Lp(lp) => {
                     if let Some((off, _)) = lp_find(lp, member) {
                         lp_delete_pair(lp, off);
                     }
                     lp_insert(lp, member, score);
                 }
-                ZSet::Skiplist(ix) => {
+                Ix(ix) => {
                     ix.update_score(member, score);
                 }
             }
@@ -467,7 +497,7 @@ impl ZSet {
         if has(XX) {
             return Ok(AddOutcome::Nop);
         }
-        if let ZSet::Listpack(lp) = self {
+        if let Lp(lp) = self.enc.get_mut() {
             if lp.len() / 2 + 1 > lim.max_entries
                 || member.len() > lim.max_value
                 || !lp.safe_to_add(pair_growth(member))
@@ -475,46 +505,46 @@ impl ZSet {
                 self.convert_to_skiplist();
             }
         }
-        match self {
-            ZSet::Listpack(lp) => lp_insert(lp, member, score),
-            ZSet::Skiplist(ix) => ix.insert_new(member, score),
+        match self.enc.get_mut() {
+            Lp(lp) => lp_insert(lp, member, score),
+            Ix(ix) => ix.insert_new(member, score),
         }
         Ok(AddOutcome::Added(score))
     }
 
     /// Removes `member` (zsetDel); false when absent.
     pub fn remove(&mut self, member: &[u8]) -> bool {
-        match self {
-            ZSet::Listpack(lp) => match lp_find(lp, member) {
+        match self.enc.get_mut() {
+            Lp(lp) => match lp_find(lp, member) {
                 Some((off, _)) => {
                     lp_delete_pair(lp, off);
                     true
                 }
                 None => false,
             },
-            ZSet::Skiplist(ix) => ix.remove(member).is_some(),
+            Ix(ix) => ix.remove(member).is_some(),
         }
     }
 
     /// 0-based rank of `member`, from the highest score when `rev`.
     pub fn rank(&self, member: &[u8], rev: bool) -> Option<usize> {
-        let r = match self {
-            ZSet::Listpack(lp) => lp_pairs(lp).position(|(_, e, _)| entry_is(&e, member))?,
-            ZSet::Skiplist(ix) => ix.rank(member)?,
+        let r = match self.enc.get() {
+            Lp(lp) => lp_pairs(lp).position(|(_, e, _)| entry_is(&e, member))?,
+            Ix(ix) => ix.rank(member)?,
         };
         Some(if rev { self.len() - 1 - r } else { r })
     }
 
     /// How many leading elements satisfy `pred` (monotone: true, then false).
     fn count_prefix(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
-        match self {
-            ZSet::Listpack(lp) => {
+        match self.enc.get() {
+            Lp(lp) => {
                 let mut buf = [0u8; 20];
                 lp_pairs(lp)
                     .take_while(|(_, e, s)| pred(*s, entry_bytes(e, &mut buf)))
                     .count()
             }
-            ZSet::Skiplist(ix) => ix.count_prefix(pred),
+            Ix(ix) => ix.count_prefix(pred),
         }
     }
 
@@ -536,7 +566,7 @@ impl ZSet {
     /// answers by bisection; there Redis' answer depends on its random
     /// skiplist levels, so no single answer is "right" for mixed scores.
     pub fn lex_ranks(&self, r: &LexRange, rev: bool) -> (usize, usize) {
-        let ZSet::Listpack(lp) = self else {
+        let Lp(lp) = self.enc.get() else {
             let lo = self.count_prefix(|_, m| r.before_min(m));
             let hi = self.count_prefix(|_, m| r.within_max(m));
             return (lo, hi.max(lo));
@@ -579,8 +609,8 @@ impl ZSet {
         if lo >= hi {
             return;
         }
-        match self {
-            ZSet::Listpack(lp) => {
+        match self.enc.get() {
+            Lp(lp) => {
                 let start = if rev { hi - 1 } else { lo };
                 let Some(mut e) = lp.seek(2 * start as i64) else {
                     return;
@@ -601,19 +631,19 @@ impl ZSet {
                     }
                 }
             }
-            ZSet::Skiplist(ix) => ix.for_each_in(lo, hi, rev, |m, s| f(Entry::Str(m), s)),
+            Ix(ix) => ix.for_each_in(lo, hi, rev, |m, s| f(Entry::Str(m), s)),
         }
     }
 
     /// The element of rank `r` (ascending).
     pub fn at(&self, r: usize) -> Option<(Entry<'_>, f64)> {
-        match self {
-            ZSet::Listpack(lp) => {
+        match self.enc.get() {
+            Lp(lp) => {
                 let e = lp.seek(2 * i64::try_from(r).ok()?)?;
                 let s = lp.next(e)?;
                 Some((lp.entry_at(e)?, lp_score(lp.entry_at(s))))
             }
-            ZSet::Skiplist(ix) => ix.at(r).map(|(m, s)| (Entry::Str(m), s)),
+            Ix(ix) => ix.at(r).map(|(m, s)| (Entry::Str(m), s)),
         }
     }
 
@@ -623,9 +653,9 @@ impl ZSet {
         if lo >= hi {
             return 0;
         }
-        match self {
-            ZSet::Listpack(lp) => lp.delete_range(2 * lo as i64, 2 * (hi - lo)) / 2,
-            ZSet::Skiplist(ix) => ix.remove_ranks(lo, hi),
+        match self.enc.get_mut() {
+            Lp(lp) => lp.delete_range(2 * lo as i64, 2 * (hi - lo)) / 2,
+            Ix(ix) => ix.remove_ranks(lo, hi),
         }
     }
 
@@ -641,8 +671,8 @@ impl ZSet {
     /// returned whole with cursor 0. Scores are handed over as the text
     /// ZSCAN sends: the stored text for a listpack, `%.17Lg` otherwise.
     pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
-        match self {
-            ZSet::Listpack(lp) => {
+        match self.enc.get() {
+            Lp(lp) => {
                 let mut p = lp.first();
                 let mut mbuf = [0u8; 20];
                 let mut sbuf = [0u8; 20];
@@ -655,7 +685,7 @@ impl ZSet {
                 }
                 0
             }
-            ZSet::Skiplist(ix) => {
+            Ix(ix) => {
                 let mut text = Vec::with_capacity(32);
                 ix.scan(cursor, count, |m, s| {
                     text.clear();
@@ -710,7 +740,7 @@ mod tests {
         z.add(3.0, b"b", 0, SMALL).unwrap();
         z.add(f64::INFINITY, b"c", 0, SMALL).unwrap();
         z.add(3.0, b"12", 0, SMALL).unwrap();
-        let ZSet::Listpack(lp) = &z else { panic!() };
+        let Some(lp) = z.listpack() else { panic!() };
         let items: Vec<Entry> = lp.iter().collect();
         assert_eq!(
             items,
