@@ -18,6 +18,9 @@
 #                   streams (XADD, XRANGE, XREADGROUP+XACK, memory of a 1M
 #                   entry stream), HyperLogLog, bitmaps and geo, ferrodis
 #                   vs redis-server (minutes; not part of `make bench`)
+#   make bench-cpu  server CPU per request and how busy each side is at
+#                   P=1: shows whether redis-benchmark or the server is
+#                   the bottleneck (minutes; not part of `make bench`)
 #   make install    copy the binary to $(PREFIX)/bin (DESTDIR honoured)
 #   make clean      remove build output (target/, including suite logs)
 
@@ -25,7 +28,7 @@ CARGO  ?= cargo
 PREFIX ?= /usr/local
 BIN    := target/release/ferrodis-server
 
-.PHONY: bench-callgrind bench-persistence bench-replication bench-types all run test check bench install clean
+.PHONY: bench-cpu bench-callgrind bench-persistence bench-replication bench-types all run test check bench install clean
 
 all:
 	$(CARGO) build --release
@@ -65,6 +68,11 @@ bench-types:
 # Instructions per request under callgrind (noise-free, slow).
 bench-callgrind:
 	./bench/callgrind.sh
+
+# Server CPU per request and how busy server and load generator are at
+# P=1 (who is the bottleneck), vs redis-server.
+bench-cpu:
+	./bench/cpu.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

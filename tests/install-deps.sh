@@ -9,6 +9,8 @@
 #                 (the Redis suite runs them as src/redis-*)
 #   tcl           tclsh8.6 for the Redis suite's runtest
 #   procps        ps, pgrep, pkill (used by the suite's helpers)
+#   python3-matplotlib  the chart bench/compare.sh draws (gnuplot also does);
+#                 tests/bench_smoke.rs checks it is written
 set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -21,6 +23,8 @@ done
 # runtest accepts any of these; Debian 12's "tcl" package provides tclsh8.6.
 have tclsh8.6 || have tclsh8.5 || have tclsh8.7 || pkgs+=(tcl)
 { have ps && have pgrep && have pkill; } || pkgs+=(procps)
+chart_tool() { { have python3 && python3 -c 'import matplotlib' 2>/dev/null; } || have gnuplot; }
+chart_tool || pkgs+=(python3-matplotlib)
 
 ((${#pkgs[@]} == 0)) && exit 0
 
@@ -51,6 +55,7 @@ for cmd in redis-server redis-cli redis-benchmark redis-check-aof redis-check-rd
     have "$cmd" || missing+=("$cmd")
 done
 have tclsh8.6 || have tclsh8.5 || have tclsh8.7 || missing+=(tclsh8.6)
+chart_tool || missing+=(python3-matplotlib)
 if ((${#missing[@]})); then
     echo "install-deps: still missing after install: ${missing[*]}" >&2
     exit 1

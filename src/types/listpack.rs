@@ -88,7 +88,7 @@ fn backlen_size(l: u64) -> usize {
 }
 
 /// Appends the backlen of an entry whose encoding+data is `l` bytes.
-fn encode_backlen(l: u64, out: &mut Vec<u8>) {
+fn encode_backlen(l: u64, out: &mut impl Sink) {
     let n = backlen_size(l);
     // Most significant 7-bit group first; all but the first byte flagged.
     for i in (0..n).rev() {
@@ -143,7 +143,7 @@ pub fn entry_size(value: &[u8]) -> usize {
 }
 
 /// Appends the encoding+data of integer `v`, in the narrowest encoding.
-fn encode_int(v: i64, out: &mut Vec<u8>) {
+fn encode_int(v: i64, out: &mut impl Sink) {
     if (0..=127).contains(&v) {
         out.push(v as u8);
     } else if (-4096..=4095).contains(&v) {
@@ -169,9 +169,7 @@ fn encode_int(v: i64, out: &mut Vec<u8>) {
 /// Appends the encoding+data of string `s` (never converted to an int here).
 /// Strings beyond u32::MAX bytes cannot be represented; they are cut there
 /// rather than corrupting the length (callers respect MAX_SAFETY_SIZE).
-fn encode_str(s: &[u8], out: &mut Vec<u8>) {
-    let s = &s[..s.len().min(u32::MAX as usize)];
-    let len = s.len();
+fn encode_str_header(len: usize, out: &mut impl Sink) {
     if len < 64 {
         out.push(0x80 | len as u8);
     } else if len < 4096 {
@@ -181,22 +179,87 @@ fn encode_str(s: &[u8], out: &mut Vec<u8>) {
         out.push(0xF0);
         out.extend_from_slice(&(len as u32).to_le_bytes());
     }
-    out.extend_from_slice(s);
+}
+
+/// Where the encoders write: a Vec, or the fixed buffers of [`Encoded`].
+trait Sink {
+    fn push(&mut self, b: u8);
+    fn extend_from_slice(&mut self, s: &[u8]) {
+        for &b in s {
+            self.push(b);
+        }
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn push(&mut self, b: u8) {
+        Vec::push(self, b);
+    }
+    fn extend_from_slice(&mut self, s: &[u8]) {
+        Vec::extend_from_slice(self, s);
+    }
+}
+
+/// Up to 9 bytes on the stack: an integer's whole encoding, a string's
+/// header, or a backlen.
+#[derive(Default)]
+struct Small {
+    buf: [u8; 9],
+    len: usize,
+}
+
+impl Sink for Small {
+    fn push(&mut self, b: u8) {
+        // Callers write at most 9 bytes (the longest integer encoding).
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+}
+
+impl Small {
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// An entry encoded without a heap allocation: encoding header (for an
+/// integer, the whole encoding), the string's bytes, and the backlen.
+struct Encoded<'a> {
+    head: Small,
+    body: &'a [u8],
+    back: Small,
+}
+
+impl Encoded<'_> {
+    fn parts(&self) -> [&[u8]; 3] {
+        [self.head.bytes(), self.body, self.back.bytes()]
+    }
+
+    fn len(&self) -> usize {
+        self.head.len + self.body.len() + self.back.len
+    }
 }
 
 /// Full entry (encoding + data + backlen) for `e`, applying lpInsert's rule
 /// that integer-looking strings are stored as integers.
-fn encode_entry(e: Entry<'_>) -> Vec<u8> {
-    let mut out = Vec::new();
+fn encode_entry(e: Entry<'_>) -> Encoded<'_> {
+    let mut head = Small::default();
+    let mut body: &[u8] = &[];
     match e {
-        Entry::Int(v) => encode_int(v, &mut out),
+        Entry::Int(v) => encode_int(v, &mut head),
         Entry::Str(s) => match string_to_i64(s) {
-            Some(v) => encode_int(v, &mut out),
-            None => encode_str(s, &mut out),
+            Some(v) => encode_int(v, &mut head),
+            None => {
+                body = &s[..s.len().min(u32::MAX as usize)];
+                encode_str_header(body.len(), &mut head);
+            }
         },
     }
-    encode_backlen(out.len() as u64, &mut out);
-    out
+    let mut back = Small::default();
+    encode_backlen((head.len + body.len()) as u64, &mut back);
+    Encoded { head, body, back }
 }
 
 /// Size of encoding+data of the entry at `off` (lpCurrentEncodedSizeUnsafe),
@@ -577,7 +640,7 @@ impl Listpack {
         let enc = encode_entry(value);
         // Exact growth (ThinBuf's), as lpInsert's realloc: doubling would
         // leave up to half of every small hash/zset listpack unused.
-        self.bytes.insert(off, &enc);
+        self.bytes.insert_parts(off, &enc.parts());
         self.fix_header(1, 0);
         off
     }
@@ -613,7 +676,17 @@ impl Listpack {
             return false;
         }
         let enc = encode_entry(value);
-        self.bytes.replace(off..end, &enc);
+        if enc.len() == end - off {
+            // Same size (a score or value of the same width): in place.
+            let mut at = off;
+            for part in enc.parts() {
+                self.bytes[at..at + part.len()].copy_from_slice(part);
+                at += part.len();
+            }
+        } else {
+            self.bytes.remove(off..end);
+            self.bytes.insert_parts(off, &enc.parts());
+        }
         self.fix_header(0, 0);
         true
     }

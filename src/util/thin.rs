@@ -169,12 +169,33 @@ impl ThinBuf {
 
     /// Insert `data` at `at` (clamped to the end).
     pub fn insert(&mut self, at: usize, data: &[u8]) {
+        self.insert_parts(at, &[data]);
+    }
+
+    /// Insert the concatenation of `parts` at `at` (clamped to the end),
+    /// moving the tail once.
+    pub fn insert_parts(&mut self, at: usize, parts: &[&[u8]]) {
         let old = self.len();
         let at = at.min(old);
-        self.resize(old + data.len());
-        let s = self.as_mut_slice();
-        s.copy_within(at..old, at + data.len());
-        s[at..at + data.len()].copy_from_slice(data);
+        let n: usize = parts.iter().map(|p| p.len()).sum();
+        if n == 0 {
+            return;
+        }
+        self.reserve_exact(n);
+        let cap = self.capacity();
+        // SAFETY: capacity >= old + n (reserve_exact), so moving the tail
+        // [at, old) up by n and writing n bytes at `at` stays inside the
+        // allocation; `parts` cannot alias it (we hold &mut self).
+        unsafe {
+            let base = self.ptr.as_ptr().add(HEADER);
+            std::ptr::copy(base.add(at), base.add(at + n), old - at);
+            let mut dst = base.add(at);
+            for p in parts {
+                std::ptr::copy_nonoverlapping(p.as_ptr(), dst, p.len());
+                dst = dst.add(p.len());
+            }
+        }
+        self.set_header(old + n, cap);
     }
 
     /// Remove the bytes in `range` (clamped to the buffer).

@@ -190,7 +190,9 @@ fn id_bytes(id: StreamId) -> Bytes {
 }
 
 fn int_bytes(n: i64) -> Bytes {
-    Bytes::from(n.to_string())
+    let mut v = Vec::with_capacity(20);
+    crate::util::number::write_i64(&mut v, n);
+    Bytes::from(v)
 }
 
 /// A client argument as Redis prints it inside an error: its messages
