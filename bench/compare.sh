@@ -95,6 +95,10 @@
 #   bench/compare.sh memory                           the full memory run
 #   BENCH_MEM_SCALE=0.01 bench/compare.sh memory --datasets hashes,biglist
 #
+# Speed mode also reports, per test and server, the medians over the rounds
+# of redis-benchmark's p50 and p99 latency (its --csv columns; n/a for the
+# loadgen tests, which measure rates only).
+#
 # Output: a table on stdout, and in bench/results/: <timestamp>.csv
 # (summary), <timestamp>-raw.csv (every measurement), <timestamp>.txt (the
 # report), <timestamp>-failures.csv (failed runs, if any) and <timestamp>.png
@@ -370,10 +374,11 @@ requests() {
 }
 
 # ------------------------------------------------------------ speed
-# One redis-benchmark run: prints ops/s, or n/a after appending the reason
-# to $WORK/failures.csv (and saying so on stderr).
+# One redis-benchmark run: prints "ops/s,p50 ms,p99 ms" (latencies n/a for
+# the loadgen tests), or n/a for all three after appending the reason to
+# $WORK/failures.csv (and saying so on stderr).
 bench_one() {
-    local name=$1 test=$2 p=$3 d=$4 r=$5 n=$6 out rc=0 why="" rps=n/a err=$WORK/bench.err
+    local name=$1 test=$2 p=$3 d=$4 r=$5 n=$6 out rc=0 why="" rps=n/a lat=n/a,n/a err=$WORK/bench.err
     local limit=${BENCH_TIMEOUT:-$((60 + n * (256 + d) / 256 / 1000))}
     local rand=()
     [[ -z $KEYSPACE ]] || rand=(-r "$KEYSPACE")
@@ -402,6 +407,9 @@ bench_one() {
     else
         # The last CSV line is the test itself (lrange_* first prints the LPUSH fill).
         rps=$(awk -F'","' 'END { if (NR > 1 && $2 ~ /^[0-9.]+$/) print $2; else print "n/a" }' <<<"$out")
+        # --csv columns: test, rps, avg, min, p50, p95, p99, max (ms).
+        lat=$(awk -F'","' 'END { p50 = $5; p99 = $7
+                 print (p50 ~ /^[0-9.]+$/ ? p50 : "n/a") "," (p99 ~ /^[0-9.]+$/ ? p99 : "n/a") }' <<<"$out")
         if [[ $rps == n/a ]]; then
             # With a tiny -n a fast run ends within the timer's resolution.
             if grep -q '","inf"' <<<"$out"; then why="too fast to time (redis-benchmark says inf ops/s): use a larger -n"
@@ -412,16 +420,16 @@ bench_one() {
         echo "$r,$name,$test,$d,$p,\"$why\"" >>"$WORK/failures.csv"
         [[ ! -t 2 ]] || echo >&2
         note "FAILED $test -d $d -P $p on $name (round $r): $why"
-        echo n/a
+        echo n/a,n/a,n/a
     else
-        echo "$rps"
+        echo "$rps,$lat"
     fi
 }
 
 speed() {
     local r p d t first second name rps n block=()
     local raw=$WORK/raw.csv
-    echo "round,server,test,datasize,pipeline,requests,ops_per_sec" >"$raw"
+    echo "round,server,test,datasize,pipeline,requests,ops_per_sec,p50_ms,p99_ms" >"$raw"
     echo "round,server,test,datasize,pipeline,reason" >"$WORK/failures.csv"
     # The tests of each data size: all at the first, the "big" ones after.
     declare -A DTESTS=()
@@ -464,7 +472,7 @@ speed() {
                         done_=$((done_ + 1))
                         # Progress on a terminal only; CI logs get the table.
                         [[ ! -t 2 ]] || printf '\r%s: %d/%d %-13s -d %-5s -P %-3s %-9s %s ops/s        ' \
-                            "$SELF" "$done_" "$total" "$t" "$d" "$p" "$name" "$rps" >&2
+                            "$SELF" "$done_" "$total" "$t" "$d" "$p" "$name" "${rps%%,*}" >&2
                     done
                 done
             done
@@ -487,10 +495,18 @@ summarize() {
         {
             key = $3 SUBSEP $4 SUBSEP $5
             if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
-            v[$1, $2, key] = $7; req[key] = $6
+            v[$1, $2, key] = $7; req[key] = $6; l50[$1, $2, key] = $8; l99[$1, $2, key] = $9
+        }
+        # Median over the rounds of one latency column of server s.
+        function lat(arr, s, key,    r, x, acc) {
+            acc = ""
+            for (r = 1; r <= rounds; r++) { x = arr[r, s, key]; if (x ~ /^[0-9.]+$/) acc = acc " " x }
+            x = median(acc)
+            return x == "" ? "n/a" : sprintf("%.3f", x)
         }
         END {
-            print "test,datasize,pipeline,ferrodis_ops_per_sec,redis_ops_per_sec,ratio,valid_rounds,requests"
+            print "test,datasize,pipeline,ferrodis_ops_per_sec,redis_ops_per_sec,ratio,valid_rounds,requests," \
+                  "ferrodis_p50_ms,redis_p50_ms,ferrodis_p99_ms,redis_p99_ms"
             for (k = 1; k <= nk; k++) {
                 key = order[k]; split(key, tdp, SUBSEP); fs = rs = qs = ""; nv = 0
                 for (r = 1; r <= rounds; r++) {
@@ -500,8 +516,9 @@ summarize() {
                     if (f ~ /^[0-9.]+$/ && g ~ /^[0-9.]+$/ && g > 0) { qs = qs " " f / g; nv++ }
                 }
                 fm = median(fs); rm = median(rs); qm = median(qs)
-                printf "%s,%s,%s,%s,%s,%s,%d,%s\n", tdp[1], tdp[2], tdp[3], fm == "" ? "n/a" : sprintf("%.0f", fm),
-                    rm == "" ? "n/a" : sprintf("%.0f", rm), qm == "" ? "n/a" : sprintf("%.3f", qm), nv, req[key]
+                printf "%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%s,%s\n", tdp[1], tdp[2], tdp[3], fm == "" ? "n/a" : sprintf("%.0f", fm),
+                    rm == "" ? "n/a" : sprintf("%.0f", rm), qm == "" ? "n/a" : sprintf("%.3f", qm), nv, req[key],
+                    lat(l50, "ferrodis", key), lat(l50, "redis", key), lat(l99, "ferrodis", key), lat(l99, "redis", key)
             }
         }' "$1"
 }
@@ -515,11 +532,13 @@ report_speed() {
         echo "#   -n $N (column n: requests per run) -c $CLIENTS${KEYSPACE:+ -r $KEYSPACE}, $ROUNDS rounds; ratio = median over rounds of ferrodis/redis;"
         echo "#   FAILED = no round of that test worked on that server (reasons below)"
         echo
-        printf '%-13s %3s %4s %7s %15s %15s %8s\n' test d P n "ferrodis ops/s" "redis ops/s" ratio
-        tail -n +2 "$sum" | while IFS=, read -r t d p f r q _ n; do
+        printf '%-13s %4s %3s %7s %15s %15s %7s %17s %17s\n' test d P n "ferrodis ops/s" "redis ops/s" ratio \
+            "p50 ms (f / r)" "p99 ms (f / r)"
+        tail -n +2 "$sum" | while IFS=, read -r t d p f r q _ n f50 r50 f99 r99; do
             [[ $f != n/a ]] || f=FAILED
             [[ $r != n/a ]] || r=FAILED
-            printf '%-13s %3s %4s %7s %15s %15s %8s\n' "$t" "$d" "$p" "$n" "$f" "$r" "$q"
+            printf '%-13s %4s %3s %7s %15s %15s %7s %17s %17s\n' "$t" "$d" "$p" "$n" "$f" "$r" "$q" \
+                "$f50 / $r50" "$f99 / $r99"
         done
         echo
         # Geometric mean of the ratios per data size and pipeline depth, per

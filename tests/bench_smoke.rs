@@ -49,7 +49,7 @@ fn quick_bench_writes_its_report_files() {
     }
 
     // One summary row per test and pipeline, each with two positive
-    // medians and their ratio.
+    // medians, their ratio and both servers' p50/p99 latencies.
     let csv = std::fs::read_to_string(results.join(format!("{stamp}.csv"))).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
@@ -60,6 +60,12 @@ fn quick_bench_writes_its_report_files() {
             .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
     };
     let (test, pipe, ratio) = (col("test"), col("pipeline"), col("ratio"));
+    let latencies = [
+        col("ferrodis_p50_ms"),
+        col("redis_p50_ms"),
+        col("ferrodis_p99_ms"),
+        col("redis_p99_ms"),
+    ];
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     for t in ["SET", "GET"] {
         for p in ["1", "16"] {
@@ -69,6 +75,10 @@ fn quick_bench_writes_its_report_files() {
                 .unwrap_or_else(|| panic!("no row for {t} -P {p} in:\n{csv}"));
             let r: f64 = row[ratio].parse().unwrap_or(0.0);
             assert!(r > 0.0, "no ratio for {t} -P {p}: {row:?}");
+            for c in latencies {
+                let ms: f64 = row[c].parse().unwrap_or(-1.0);
+                assert!(ms >= 0.0, "no {} for {t} -P {p}: {row:?}", header[c]);
+            }
         }
     }
 }

@@ -370,15 +370,29 @@ impl<M: Measure> SelfSized<M> {
     /// the old ones (`fill(old, new)`, `new` zeroed). Returns false, keeping
     /// the old contents, if the result's header does not measure `new_len`.
     pub fn edit(&mut self, new_len: usize, fill: impl FnOnce(&[u8], &mut [u8])) -> bool {
-        let mut new = vec![0u8; new_len];
-        fill(self.as_slice(), &mut new);
-        match SelfSized::new(&new) {
-            Some(b) => {
-                *self = b;
-                true
-            }
-            None => false,
+        if new_len < M::MIN {
+            return false;
         }
+        let lay = raw_layout(new_len);
+        // SAFETY: non-zero size (new_len >= MIN, and raw_layout takes max(1)).
+        let raw = unsafe { alloc::alloc_zeroed(lay) };
+        let Some(ptr) = NonNull::new(raw) else {
+            alloc::handle_alloc_error(lay)
+        };
+        // SAFETY: new_len zeroed bytes, ours alone until handed over below.
+        let new = unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), new_len) };
+        fill(self.as_slice(), new);
+        if M::measure(&new[..M::MIN]) != Some(new_len) {
+            // SAFETY: allocated just above with this layout.
+            unsafe { alloc::dealloc(ptr.as_ptr(), lay) };
+            return false;
+        }
+        // The old allocation is freed by the assignment's drop.
+        *self = SelfSized {
+            ptr,
+            _m: PhantomData,
+        };
+        true
     }
 }
 
