@@ -62,9 +62,11 @@ TICK=$(getconf CLK_TCK)
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
+# Below the kernel's ephemeral range (32768 up), which the benchmark's own
+# connections use.
 free_port() {
     local p
-    for p in $(shuf -i 20000-40000 -n 50); do
+    for p in $(shuf -i 10000-32000 -n 50); do
         if ! (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then echo "$p"; return; fi
     done
     die "no free port"
@@ -75,13 +77,17 @@ ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
 
 # One measurement: server $1, test $2; appends a CSV line.
 measure() {
-    local name=$1 test=$2 port pid out u0 s0 u1 s1 ops cu cs ce
-    port=$(free_port)
-    taskset -c "$SCPU" "${BIN[$name]}" --port "$port" --save '' --appendonly no \
-        >"$WORK/server.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-    redis-cli -p "$port" ping >/dev/null 2>&1 || die "$name did not start"
+    local name=$1 test=$2 port pid out u0 s0 u1 s1 ops cu cs ce try
+    for try in 1 2 3; do
+        port=$(free_port)
+        taskset -c "$SCPU" "${BIN[$name]}" --port "$port" --save '' --appendonly no \
+            >"$WORK/server.log" 2>&1 &
+        pid=$!
+        for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+        redis-cli -p "$port" ping >/dev/null 2>&1 && break
+        kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+        ((try < 3)) || die "$name did not start: $(tail -n 3 "$WORK/server.log")"
+    done
     read -r u0 s0 < <(ticks "$pid")
     local what=(-t "$test") words
     if [[ $test == *" "* ]]; then
