@@ -326,18 +326,7 @@ pub fn sds_header(len: usize) -> usize {
 
 /// The bytes jemalloc really hands out for a request of `n` (its size
 /// classes): Redis' MEMORY USAGE counts those, so we do too.
-pub fn alloc_size(n: usize) -> usize {
-    if n <= 8 {
-        return 8;
-    }
-    if n <= 128 {
-        return n.div_ceil(16) * 16;
-    }
-    // Four classes per doubling above 128.
-    let k = usize::BITS - 1 - (n - 1).leading_zeros();
-    let spacing = 1usize << (k - 2);
-    n.div_ceil(spacing) * spacing
-}
+pub use crate::util::thin::size_class as alloc_size;
 
 #[cfg(test)]
 mod tests {

@@ -8,9 +8,10 @@
 //! 64, and a small hash or sorted set skip the extra box Redis would call
 //! a robj.
 //!
-//! A [`ThinBuf`] grows exactly (listpacks are reallocated on every insert,
-//! as Redis does with them; jemalloc resizes in place while the size class
-//! does not change); callers that append a lot reserve ahead.
+//! A [`ThinBuf`] grows to the end of jemalloc's size class for its length,
+//! the bytes jemalloc would hand out for an exact request anyway, so memory
+//! is what Redis' realloc-per-insert listpacks use, without a realloc call
+//! per insert; callers that append a lot reserve ahead.
 //!
 //! [`Packed`] holds either a small encoding (a pointer-sized owner of an
 //! 8-aligned allocation) or a boxed big one in one pointer, told apart by
@@ -42,6 +43,32 @@ unsafe impl Send for ThinBuf {}
 // SAFETY: shared access only reads.
 unsafe impl Sync for ThinBuf {}
 
+/// The bytes jemalloc really hands out for a request of `n`: its size
+/// classes are 8, then multiples of 16 up to 128, then four per doubling.
+pub fn size_class(n: usize) -> usize {
+    if n <= 8 {
+        return 8;
+    }
+    if n <= 128 {
+        return n.div_ceil(16) * 16;
+    }
+    let k = usize::BITS - 1 - (n - 1).leading_zeros();
+    let spacing = 1usize << (k - 2);
+    n.div_ceil(spacing) * spacing
+}
+
+/// The capacity to allocate for at least `cap` bytes: the rest of the
+/// jemalloc size class is ours anyway, so taking it saves a realloc call
+/// on each of the following small inserts (a listpack grows by one entry
+/// per push) at no cost in memory.
+fn class_capacity(cap: usize) -> usize {
+    let want = HEADER.saturating_add(cap);
+    if want > MAX_LEN {
+        return cap;
+    }
+    (size_class(want) - HEADER).min(MAX_LEN)
+}
+
 /// The layout for a capacity of `cap` bytes; a capacity beyond [`MAX_LEN`]
 /// ends the process the way a failed allocation does (callers keep below:
 /// keys longer than that are not thin, listpacks stop at 1 GB).
@@ -62,6 +89,7 @@ impl ThinBuf {
 
     /// An empty buffer with room for `cap` bytes.
     pub fn with_capacity(cap: usize) -> ThinBuf {
+        let cap = class_capacity(cap);
         let lay = layout(cap);
         // SAFETY: the layout has a non-zero size (HEADER > 0).
         let raw = unsafe { alloc::alloc(lay) };
@@ -117,10 +145,11 @@ impl ThinBuf {
         HEADER + self.capacity()
     }
 
-    /// Reallocate to exactly `cap` bytes of room (at least the length).
+    /// Reallocate to room for `cap` bytes (at least the length), rounded up
+    /// to the size class.
     fn set_capacity(&mut self, cap: usize) {
         let old_cap = self.capacity();
-        let cap = cap.max(self.len());
+        let cap = class_capacity(cap.max(self.len()));
         if cap == old_cap {
             return;
         }
@@ -136,7 +165,8 @@ impl ThinBuf {
         self.set_header(len, cap);
     }
 
-    /// Make room for `additional` more bytes, exactly.
+    /// Make room for `additional` more bytes (up to the end of the size
+    /// class, which jemalloc would hand out anyway).
     pub fn reserve_exact(&mut self, additional: usize) {
         let need = self.len().saturating_add(additional);
         if need > self.capacity() {
@@ -144,7 +174,7 @@ impl ThinBuf {
         }
     }
 
-    /// Give back the room beyond the length.
+    /// Give back the room beyond the length's size class.
     pub fn shrink_to_fit(&mut self) {
         self.set_capacity(self.len());
     }
@@ -585,12 +615,14 @@ mod tests {
         b.resize(3);
         assert_eq!(b.as_slice(), &[0, 0, 0]);
         b.reserve_exact(100);
-        assert_eq!((b.len(), b.capacity()), (3, 103));
+        // 8 + 103 bytes asked: jemalloc's 112 class, all of it used.
+        assert_eq!((b.len(), b.capacity()), (3, 104));
         b.extend_from_slice(b"xyz");
         assert_eq!(b.as_slice(), b"\0\0\0xyz");
         b.shrink_to_fit();
-        assert_eq!(b.capacity(), 6);
-        assert_eq!(b.clone().capacity(), 6);
+        assert_eq!(b.capacity(), 8);
+        assert_eq!(b.clone().capacity(), 8);
+        assert_eq!(b.alloc_bytes(), 16);
     }
 
     /// First byte = total length (a toy self-describing format).
