@@ -34,6 +34,8 @@ const ALIGN: usize = 8;
 pub const MAX_LEN: usize = u32::MAX as usize;
 
 /// An owned byte buffer in one pointer: `[len: u32][cap: u32][bytes]`.
+/// `repr(transparent)`: its layout is exactly one pointer's (see ThinRepr).
+#[repr(transparent)]
 pub struct ThinBuf {
     ptr: NonNull<u8>,
 }
@@ -334,6 +336,7 @@ pub trait Measure {
 /// intset of ten 32-bit members is one 48-byte allocation, as in Redis.
 /// Every change goes through [`SelfSized::edit`], which refuses a result
 /// whose header disagrees with its length.
+#[repr(transparent)]
 pub struct SelfSized<M: Measure> {
     ptr: NonNull<u8>,
     _m: PhantomData<M>,
@@ -470,6 +473,8 @@ pub unsafe trait ThinRepr: Sized {}
 unsafe impl ThinRepr for ThinBuf {}
 
 /// Either a small `S` (a ThinBuf underneath) or a boxed big `B`, in 8 bytes.
+/// `repr(transparent)`, so `&Packed` can be read as `&S` (one pointer).
+#[repr(transparent)]
 pub struct Packed<S: ThinRepr, B> {
     /// A ThinBuf pointer (low bit 0) or a `Box<B>` pointer with bit 0 set.
     raw: NonNull<u8>,
