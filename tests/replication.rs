@@ -498,3 +498,62 @@ fn a_paused_replica_reads_but_applies_its_masters_writes_only_after_unpause() {
     );
     assert_eq!(r.cmd(&["EXISTS", "during:0", "during:4"]), Resp::Int(2));
 }
+
+/// A diskless transfer bigger than the socket buffers: the master's relay
+/// must resume when its target drains a piece through a writable event
+/// (it once stalled there for good, with the pipe full and the socket
+/// empty). 100 MB of uncompressed values to a ferrodis replica loading
+/// with swapdb, as the suite's swapdb tests run it, then the same to a
+/// Redis replica.
+#[test]
+fn a_diskless_transfer_larger_than_the_socket_buffers_completes() {
+    if !have_redis() {
+        return;
+    }
+    let master = start_ferrodis(true, &["--rdbcompression", "no"]);
+    let mut m = master.client();
+    ok(m.cmd(&["DEBUG", "POPULATE", "1000", "big", "100000"]));
+    let port = master.port().to_string();
+    let a = start_ferrodis(false, &["--repl-diskless-load", "swapdb"]);
+    let mut ra = a.client();
+    ok(ra.cmd(&["DEBUG", "POPULATE", "200", "old", "10"]));
+    ok(ra.cmd(&["REPLICAOF", "127.0.0.1", &port]));
+    wait_in_sync(&mut m, &mut ra);
+    assert_eq!(ra.cmd(&["DBSIZE"]).int(), 1000);
+    let b = start_redis(false, &[]);
+    let mut rb = b.client();
+    ok(rb.cmd(&["REPLICAOF", "127.0.0.1", &port]));
+    wait_in_sync(&mut m, &mut rb);
+}
+
+/// client-output-buffer-limit replica below repl-backlog-size counts as the
+/// backlog size (a partial resync must not be cut at once), and a big write
+/// is stored in blocks of at most backlog/16, so the backlog can let go of
+/// it: a replica cut for lagging then needs a full resync.
+#[test]
+fn replica_buffer_limits_follow_the_backlog_size() {
+    let master = start_ferrodis(false, &[]);
+    let mut m = master.client();
+    ok(m.cmd(&["CONFIG", "SET", "repl-backlog-size", "100mb"]));
+    ok(m.cmd(&[
+        "CONFIG",
+        "SET",
+        "client-output-buffer-limit",
+        "replica 512k 0 0",
+    ]));
+    let replica = start_ferrodis(false, &[]);
+    let mut r = replica.client();
+    ok(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]));
+    wait_in_sync(&mut m, &mut r);
+    let big = "A".repeat(10 << 20);
+    ok(m.cmd(&["MULTI"]));
+    m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]);
+    m.cmd(&["SET", "key", &big]);
+    m.cmd(&["SET", "key", &big]);
+    m.cmd(&["DEBUG", "SLEEP", "2"]);
+    m.cmd(&["EXEC"]);
+    ok(m.cmd(&["SET", "key", &big]));
+    wait_in_sync(&mut m, &mut r);
+    assert_eq!(info_field(&mut m, "stats", "sync_full"), "1");
+    assert_eq!(info_field(&mut m, "stats", "sync_partial_ok"), "1");
+}

@@ -85,14 +85,20 @@ impl ReplBuffer {
         self.end = end;
     }
 
-    pub fn append(&mut self, mut bytes: &[u8]) {
+    /// Append `bytes` to the stream. A new block takes a big write whole,
+    /// but never more than a sixteenth of `backlog_size` (and at least
+    /// 16 KiB), as in Redis 7.0.15: one huge block could not be trimmed
+    /// while a reader still needs a few bytes of it, so the backlog would
+    /// keep a big write long past its configured size.
+    pub fn append(&mut self, mut bytes: &[u8], backlog_size: usize) {
+        let max_block = BLOCK_BYTES.max(backlog_size / 16);
         while !bytes.is_empty() {
             let room = match self.blocks.back() {
                 Some(b) => b.data.capacity() - b.data.len(),
                 None => 0,
             };
             if room == 0 {
-                let cap = BLOCK_BYTES.max(bytes.len().min(1 << 20));
+                let cap = BLOCK_BYTES.max(bytes.len().min(max_block));
                 self.blocks.push_back(Block {
                     start: self.end,
                     data: Vec::with_capacity(cap),
@@ -186,7 +192,7 @@ mod tests {
         let mut b = ReplBuffer::new(1);
         let data: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
         for chunk in data.chunks(777) {
-            b.append(chunk);
+            b.append(chunk, 1 << 20);
         }
         assert_eq!(b.end(), 50_001);
         assert_eq!(b.histlen(), 50_000);
@@ -201,7 +207,7 @@ mod tests {
     fn trim_gives_back_the_queue_of_a_lagging_reader() {
         let mut b = ReplBuffer::new(1);
         for _ in 0..1000 {
-            b.append(&[1u8; BLOCK_BYTES]);
+            b.append(&[1u8; BLOCK_BYTES], BLOCK_BYTES);
         }
         assert!(b.blocks.capacity() >= 1000);
         b.trim(BLOCK_BYTES, None);
@@ -213,7 +219,7 @@ mod tests {
     fn trim_keeps_the_backlog_size_and_what_readers_need() {
         let mut b = ReplBuffer::new(101);
         for _ in 0..10 {
-            b.append(&[7u8; BLOCK_BYTES]);
+            b.append(&[7u8; BLOCK_BYTES], BLOCK_BYTES);
         }
         // A reader at the very start pins everything.
         b.trim(BLOCK_BYTES, Some(101));
@@ -228,11 +234,28 @@ mod tests {
     #[test]
     fn a_big_write_gets_one_block_and_pending_counts_held_bytes() {
         let mut b = ReplBuffer::new(1);
-        b.append(&[1u8; 100_000]);
+        b.append(&[1u8; 100_000], 1 << 30);
         assert_eq!(b.mem(), 100_000);
+        assert_eq!(b.blocks.len(), 1);
         assert_eq!(b.pending_from(1), 100_000);
         assert_eq!(b.pending_from(99_001), 1_000);
         b.reset(500);
         assert_eq!((b.first(), b.end(), b.mem()), (500, 500, 0));
+    }
+
+    #[test]
+    fn blocks_stay_under_a_sixteenth_of_the_backlog_so_a_big_write_trims() {
+        let backlog = 16 * BLOCK_BYTES * 4; // blocks of up to 4 x 16 KiB
+        let mut b = ReplBuffer::new(1);
+        b.append(&[3u8; 1_000_000], backlog);
+        assert!(b.blocks.iter().all(|x| x.data.capacity() <= backlog / 16));
+        assert_eq!(collect(&b, 1), vec![3u8; 1_000_000]);
+        // A reader near the end only pins the blocks it still needs.
+        b.trim(backlog, Some(b.end() - 10));
+        assert!(b.histlen() <= (backlog + backlog / 16) as i64);
+        // A small backlog still gets 16 KiB blocks.
+        let mut s = ReplBuffer::new(1);
+        s.append(&[1u8; 40_000], 1024);
+        assert_eq!(s.blocks.len(), 3);
     }
 }

@@ -128,7 +128,7 @@ pub fn feed_raw(srv: &mut Server, bytes: &[u8]) {
     let Some(b) = srv.repl.backlog.as_mut() else {
         return;
     };
-    b.append(bytes);
+    b.append(bytes, srv.cfg.repl_backlog_size.max(0) as usize);
     srv.repl.master_repl_offset = b.end() - 1;
     srv.repl.pending_flush = true;
 }
@@ -399,6 +399,13 @@ pub fn before_sleep(srv: &mut Server) {
     if srv.repl.first_waiting_ms != 0 {
         super::transfer::start_pending_fork(srv);
     }
+    // A diskless transfer waits for every target to take the current
+    // piece before it reads the next. The pipe is edge-triggered and stays
+    // full meanwhile, so the last target finishing (through a writable
+    // event) or going away must restart the relay from here.
+    if srv.repl.pipe.is_some() {
+        super::transfer::relay_pipe(srv);
+    }
     // No GETACK while clients are paused: it would move the offset a
     // failover is waiting for replicas to reach.
     let paused = srv.pause_until_ms != 0 && srv.is_paused();
@@ -460,6 +467,7 @@ fn check_replica_buffer_limits(srv: &mut Server) {
         return;
     }
     let now = srv.unixtime;
+    let backlog_size = srv.cfg.repl_backlog_size.max(0) as u64;
     let slots: Vec<usize> = srv.repl.replicas.clone();
     for s in slots {
         let Some(Some(c)) = srv.clients.get_mut(s) else {
@@ -470,7 +478,14 @@ fn check_replica_buffer_limits(srv: &mut Server) {
         };
         let used = srv.repl.backlog.as_ref().map_or(0, |b| b.pending_from(pos)) as u64
             + c.pending_output() as u64;
-        let hard = lim.hard_limit_bytes > 0 && used >= lim.hard_limit_bytes;
+        // A hard limit under repl-backlog-size would cut a replica that a
+        // partial resync just accepted: Redis uses the backlog size then.
+        let hard_limit = if lim.hard_limit_bytes > 0 {
+            lim.hard_limit_bytes.max(backlog_size)
+        } else {
+            0
+        };
+        let hard = hard_limit > 0 && used >= hard_limit;
         let mut soft = lim.soft_limit_bytes > 0 && used >= lim.soft_limit_bytes;
         if soft {
             if c.obuf_soft_limit_since == 0 {
