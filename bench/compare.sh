@@ -595,8 +595,17 @@ report_speed() {
 # pipeline depth; a failed test shows as a missing bar.
 chart() {
     local sum=$1 png=$2
-    if command -v python3 >/dev/null && python3 -c 'import matplotlib' 2>/dev/null; then
-        python3 - "$sum" "$png" <<'PY'
+    # The python3 on PATH may be a private one (pyenv) without Debian's
+    # python3-matplotlib: fall back to the system interpreter.
+    local py=""
+    for cand in python3 /usr/bin/python3; do
+        if command -v "$cand" >/dev/null && "$cand" -c 'import matplotlib' 2>/dev/null; then
+            py=$cand
+            break
+        fi
+    done
+    if [ -n "$py" ]; then
+        "$py" - "$sum" "$png" <<'PY'
 import csv, sys
 import matplotlib
 matplotlib.use("Agg")

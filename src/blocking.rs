@@ -88,6 +88,8 @@ pub struct Blocked {
     pub op: BlockOp,
     /// The blocking command, for its stats when it finally completes.
     pub cmd: CmdId,
+    /// Its arguments, for the slow log then (`block` fills this in).
+    pub argv: Vec<Bytes>,
 }
 
 /// Whether a value added under `key` may wake a blocked client: the Db
@@ -99,6 +101,7 @@ pub fn may_serve(v: &Value) -> bool {
 /// Park `c` (whose slot is its token's) until a key of `b` is ready.
 pub fn block(srv: &mut Server, c: &mut Client, mut b: Blocked) {
     let slot = c.token - CLIENT_TOKEN_BASE;
+    b.argv = c.argv.clone();
     let mut seen: Vec<Bytes> = Vec::with_capacity(b.keys.len());
     for k in b.keys.drain(..) {
         if seen.contains(&k) {
@@ -155,8 +158,16 @@ pub fn forget(srv: &mut Server, c: &mut Client) {
 /// End `c`'s wait after its reply was written: it goes on with whatever
 /// requests it sent meanwhile.
 fn finish(srv: &mut Server, c: &mut Client, cmd: CmdId, start_ns: u64, failed: bool) {
+    let argv = c.blocked.as_mut().map(|b| std::mem::take(&mut b.argv));
     forget(srv, c);
     let usec = crate::server::mono_ns().saturating_sub(start_ns) / 1000;
+    if let Some(argv) = argv {
+        // The slow log shows the command as sent; the client's argv has
+        // moved on to whatever it sent after it.
+        let later = std::mem::replace(&mut c.argv, argv);
+        crate::commands::slowlog_push(srv, c, usec);
+        c.argv = later;
+    }
     let tracking = srv.cfg.latency_tracking;
     let st = &mut srv.commands.get_mut(cmd).stats;
     st.calls += 1;

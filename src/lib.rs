@@ -16,7 +16,8 @@
 //! * `config`   — every Redis 7.0 directive: parsing, CONFIG GET/SET/REWRITE.
 //! * `util`     — Redis' glob matcher and number formatting rules.
 //! * `client_evict` — client memory accounting and `maxmemory-clients`.
-//! * `logging`, `stats`, `memory` — log format, counters, allocator figures.
+//! * `logging`, `stats`, `memory`, `slowlog` — log format, counters,
+//!   allocator figures, the slow log.
 
 pub mod blocking;
 pub mod client_evict;
@@ -39,6 +40,7 @@ pub mod pubsub;
 pub mod replication;
 pub mod server;
 pub mod shutdown;
+pub mod slowlog;
 pub mod stats;
 pub mod tracking;
 pub mod types;

@@ -136,6 +136,9 @@ pub struct Server {
     pub pause_until_ms: i64,
     pub pause_write_only: bool,
     pub loading: bool,
+    /// A replica loads its master's snapshot while serving its old data
+    /// (repl-diskless-load swapdb within one history).
+    pub async_loading: bool,
     /// State of `rand01` (LFU counter increments).
     rng: u64,
     /// Wall-clock ms at monotonic time `clock_base_ns` (see `unix_ms_at`).
@@ -170,6 +173,7 @@ pub struct Server {
     pub tracking: crate::tracking::Tracking,
     /// Slots of the clients in MONITOR mode.
     pub monitors: Vec<usize>,
+    pub slowlog: crate::slowlog::SlowLog,
     /// Client memory by type and the eviction buckets (client_evict.rs).
     pub client_mem: crate::client_evict::ClientMem,
 }
@@ -248,6 +252,7 @@ impl Server {
             pause_until_ms: 0,
             pause_write_only: false,
             loading: false,
+            async_loading: false,
             rng: (now as u64) | 1,
             clock_base_ns: mono_ns(),
             clock_base_unix_ns: unix_ns(),
@@ -264,6 +269,7 @@ impl Server {
             multi: Default::default(),
             tracking: Default::default(),
             monitors: Vec::new(),
+            slowlog: Default::default(),
             client_mem: Default::default(),
         })
     }
@@ -918,6 +924,11 @@ impl Server {
                 }
                 Ok(Parsed::Command) => {
                     if c.parser.argv.is_empty() {
+                        // A bare newline from a replica loading our
+                        // snapshot: its keep-alive, counted as an ACK.
+                        if let Some(r) = c.repl.as_mut() {
+                            r.ack_time_ms = self.now_ms;
+                        }
                         continue;
                     }
                     std::mem::swap(&mut c.argv, &mut c.parser.argv);
@@ -927,9 +938,13 @@ impl Server {
                         }
                         continue;
                     }
+                    let replica_mark = (c.flags & flags::REPLICA != 0).then_some(c.out.len());
                     commands::process_command(self, c);
                     if c.flags & flags::POSTPONED != 0 {
                         return; // argv is kept for when the pause ends
+                    }
+                    if let Some(mark) = replica_mark {
+                        crate::replication::master::replica_replied(self, c, mark);
                     }
                     c.clear_argv();
                     if c.pending_output() > 0 {

@@ -23,7 +23,15 @@ done
 # runtest accepts any of these; Debian 12's "tcl" package provides tclsh8.6.
 have tclsh8.6 || have tclsh8.5 || have tclsh8.7 || pkgs+=(tcl)
 { have ps && have pgrep && have pkill; } || pkgs+=(procps)
-chart_tool() { { have python3 && python3 -c 'import matplotlib' 2>/dev/null; } || have gnuplot; }
+# PATH's python3 may be a private one (pyenv); the Debian package goes to
+# /usr/bin/python3, which bench/compare.sh also tries.
+chart_tool() {
+    local py
+    for py in python3 /usr/bin/python3; do
+        have "$py" && "$py" -c 'import matplotlib' 2>/dev/null && return 0
+    done
+    have gnuplot
+}
 chart_tool || pkgs+=(python3-matplotlib)
 
 ((${#pkgs[@]} == 0)) && exit 0

@@ -557,3 +557,216 @@ fn replica_buffer_limits_follow_the_backlog_size() {
     assert_eq!(info_field(&mut m, "stats", "sync_full"), "1");
     assert_eq!(info_field(&mut m, "stats", "sync_partial_ok"), "1");
 }
+
+fn info_loading(c: &mut Client) -> (String, String) {
+    (
+        info_field(c, "persistence", "loading"),
+        info_field(c, "persistence", "async_loading"),
+    )
+}
+
+/// repl-diskless-load swapdb: the snapshot is parsed from the socket while
+/// the old data is kept. A new history loads blocking (`loading:1`,
+/// -LOADING) and the old data is back if the transfer breaks; a resync
+/// within our own history loads in the background (`async_loading:1`)
+/// while the old data is served. Success swaps the new data in.
+#[test]
+fn swapdb_keeps_the_old_data_until_the_new_one_is_loaded() {
+    let master = start_ferrodis(true, &["--rdbcompression", "no"]);
+    let mut m = master.client();
+    ok(m.cmd(&["DEBUG", "POPULATE", "300", "master", "2000"]));
+    // 10 ms per key: the transfer takes a few seconds.
+    ok(m.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "10000"]));
+    let replica = start_ferrodis(
+        false,
+        &[
+            "--repl-diskless-load",
+            "swapdb",
+            "--replica-read-only",
+            "no",
+        ],
+    );
+    let mut r = replica.client();
+    ok(r.cmd(&["DEBUG", "POPULATE", "50", "old", "10"]));
+    ok(r.cmd(&["SET", "mykey", "myvalue"]));
+    ok(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]));
+
+    // A different history: blocking load, the old data stays aside.
+    assert!(common::wait_for(Duration::from_secs(10), || info_loading(
+        &mut r
+    ) == (
+        "1".into(),
+        "0".into()
+    )));
+    assert!(r.cmd(&["GET", "mykey"]).is_error());
+    m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]);
+    ok(m.cmd(&["CONFIG", "SET", "repl-diskless-sync-delay", "2"]));
+    assert!(common::wait_for(Duration::from_secs(10), || info_loading(
+        &mut r
+    ) == (
+        "0".into(),
+        "0".into()
+    )));
+    assert_eq!(r.cmd(&["GET", "mykey"]), Resp::bulk("myvalue"));
+    assert_eq!(r.cmd(&["DBSIZE"]).int(), 51);
+    assert!(replica.log().contains("Discarding the half-loaded data"));
+
+    // Let it finish: the new data replaces the old.
+    ok(m.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]));
+    ok(m.cmd(&["CONFIG", "SET", "repl-diskless-sync-delay", "0"]));
+    wait_in_sync(&mut m, &mut r);
+    assert_eq!(r.cmd(&["GET", "mykey"]), Resp::nil());
+    assert_eq!(r.cmd(&["DBSIZE"]).int(), 300);
+    assert!(replica.log().contains("Swapping active DB with loaded DB"));
+
+    // The same history (replid unchanged) but too far behind for PSYNC:
+    // a full sync loaded in the background, the old data served meanwhile.
+    ok(r.cmd(&["SET", "local", "1"]));
+    ok(m.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "10000"]));
+    ok(m.cmd(&["CONFIG", "SET", "repl-backlog-size", "16384"]));
+    ok(m.cmd(&["MULTI"]));
+    m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]);
+    let big = "A".repeat(16384);
+    for i in 0..5 {
+        m.cmd(&["SET", &format!("big{i}"), &big]);
+    }
+    m.cmd(&["EXEC"]);
+    assert!(common::wait_for(Duration::from_secs(10), || info_loading(
+        &mut r
+    ) == (
+        "0".into(),
+        "1".into()
+    )));
+    assert_eq!(r.cmd(&["GET", "local"]), Resp::bulk("1"));
+    assert_eq!(r.cmd(&["DBSIZE"]).int(), 301);
+    // Commands that cannot run during async loading are refused.
+    assert_eq!(
+        r.cmd(&["REPLICAOF", "NO", "ONE"]),
+        Resp::err("LOADING Redis is loading the dataset in memory")
+    );
+    ok(m.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]));
+    wait_in_sync(&mut m, &mut r);
+    assert_eq!(r.cmd(&["GET", "local"]), Resp::nil());
+    assert_eq!(r.cmd(&["DBSIZE"]).int(), 305);
+}
+
+/// A replica's link carries ACKs only: a command that would answer is
+/// refused and the link closed, with Redis' log lines; PSYNC with a bad
+/// offset is an error, not a full sync.
+#[test]
+fn a_replica_link_gets_no_replies_and_a_bad_psync_offset_is_an_error() {
+    let master = start_ferrodis(false, &[]);
+    let mut c = master.client();
+    assert_eq!(
+        c.cmd(&["PSYNC", "replicationid", "offset_str"]),
+        Resp::err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(c.cmd(&["PING"]), Resp::simple("PONG"));
+    assert!(master
+        .log()
+        .contains("asks for synchronization but with a wrong offset"));
+
+    let mut link = master.client();
+    let reply = link.cmd(&["PSYNC", "replicationid", "-1"]);
+    assert!(reply.text().starts_with("FULLRESYNC"), "{reply:?}");
+    link.send(&["GET", "foo"]);
+    assert!(master.wait_log(
+        "Replica generated a reply to command 'get', disconnecting it",
+        Duration::from_secs(5)
+    ));
+    assert!(master
+        .log()
+        .contains("Replica can't interact with the keyspace"));
+    assert!(master
+        .log()
+        .contains("== CRITICAL == This master is sending an error to its replica"));
+    assert_eq!(c.cmd(&["PING"]), Resp::simple("PONG"));
+    assert_eq!(info_field(&mut c, "stats", "unexpected_error_replies"), "1");
+}
+
+/// The fork children of `pid` (a server's snapshot child).
+fn children_of(pid: u32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+fn alive(pid: i32) -> bool {
+    // A zombie still has a /proc entry; its state letter is Z.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+fn bgsave_running(c: &mut Client) -> bool {
+    info_field(c, "persistence", "rdb_bgsave_in_progress") == "1"
+}
+
+/// Snapshot children for replicas end when nobody needs them: the last
+/// waiting replica left (disk sync, no save points), the child was killed
+/// from outside (reaped even while the relay is stuck on a slow replica),
+/// or the master itself died.
+#[test]
+fn snapshot_children_for_replicas_do_not_outlive_their_use() {
+    // 1. The only replica waiting for a disk snapshot goes away.
+    let master = start_ferrodis(false, &["--rdb-key-save-delay", "100000"]);
+    let mut m = master.client();
+    ok(m.cmd(&["DEBUG", "POPULATE", "100"]));
+    let replica = start_ferrodis(false, &[]);
+    let mut r = replica.client();
+    ok(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]));
+    assert!(common::wait_for(
+        Duration::from_secs(10),
+        || bgsave_running(&mut m)
+    ));
+    ok(r.cmd(&["REPLICAOF", "NO", "ONE"]));
+    assert!(common::wait_for(
+        Duration::from_secs(5),
+        || !bgsave_running(&mut m)
+    ));
+
+    // 2. The master dies: its child notices and exits.
+    ok(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]));
+    assert!(common::wait_for(
+        Duration::from_secs(10),
+        || bgsave_running(&mut m)
+    ));
+    let kids = children_of(master.pid());
+    assert_eq!(kids.len(), 1, "one snapshot child");
+    master.signal("KILL");
+    assert!(
+        common::wait_for(Duration::from_secs(10), || !alive(kids[0])),
+        "the child outlived its parent"
+    );
+
+    // 3. A diskless child killed while the relay waits on a slow replica.
+    let master = start_ferrodis(true, &["--rdbcompression", "no"]);
+    let mut m = master.client();
+    ok(m.cmd(&["DEBUG", "POPULATE", "2000", "test", "10000"]));
+    let slow = start_ferrodis(
+        false,
+        &[
+            "--repl-diskless-load",
+            "swapdb",
+            "--key-load-delay",
+            "1000000",
+        ],
+    );
+    let mut s = slow.client();
+    ok(s.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]));
+    assert!(slow.wait_log("Loading DB in memory", Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_millis(500));
+    let kids = children_of(master.pid());
+    assert_eq!(kids.len(), 1, "one snapshot child");
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(kids[0]),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    assert!(common::wait_for(
+        Duration::from_secs(5),
+        || !bgsave_running(&mut m)
+    ));
+    assert_eq!(m.cmd(&["PING"]), Resp::simple("PONG"));
+}

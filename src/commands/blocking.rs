@@ -217,6 +217,7 @@ fn serve_or_block(cx: &mut Ctx, keys: Vec<Bytes>, deadline_ms: i64, op: BlockOp)
         deadline_ms,
         op,
         cmd: cx.cmd,
+        argv: Vec::new(),
     };
     crate::blocking::block(cx.srv, cx.c, b);
     Ok(())

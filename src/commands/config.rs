@@ -26,6 +26,12 @@ pub fn set(cx: &mut Ctx) -> CmdResult {
         .step_by(2)
         .map(|i| (&argv[i][..], &argv[i + 1][..]))
         .collect();
+    // Secrets stay out of SLOWLOG and MONITOR, whatever happens next.
+    for i in (2..argv.len()).step_by(2) {
+        if crate::config::is_sensitive(&argv[i]) {
+            cx.redact(i + 1);
+        }
+    }
     // DENY_LOADING directives cannot change while a dataset loads; Redis
     // answers -LOADING for them rather than a plain error.
     if cx.srv.loading

@@ -33,6 +33,7 @@ pub mod pubsub;
 pub mod replication;
 pub mod server;
 pub mod set;
+pub mod slowlog;
 pub mod sort;
 pub mod stream;
 pub mod string;
@@ -276,8 +277,24 @@ fn check_and_run(srv: &mut Server, c: &mut Client, start: u64) {
         reject(srv, c, id, &err);
         return;
     }
-    if srv.loading && cflags & spec::CMD_LOADING == 0 {
+    // Async loading (a replica loading in the background) serves the old
+    // data but for commands that cannot run meanwhile.
+    if srv.loading
+        && if srv.async_loading {
+            cflags & spec::CMD_NO_ASYNC_LOADING != 0
+        } else {
+            cflags & spec::CMD_LOADING == 0
+        }
+    {
         reject(srv, c, id, "LOADING Redis is loading the dataset in memory");
+        return;
+    }
+    // A replica's link carries ACKs, not commands on our data (it is
+    // exempt from CLIENT PAUSE, so this would be a way around it).
+    if c.flags & flags::REPLICA != 0
+        && cflags & (spec::CMD_MAY_REPLICATE | spec::CMD_WRITE | spec::CMD_READONLY) != 0
+    {
+        reject(srv, c, id, "ERR Replica can't interact with the keyspace");
         return;
     }
     // Same place as Redis: a paused server holds the command back (all
@@ -499,6 +516,9 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     {
         crate::commands::transaction::feed_monitors(srv, c, &c.argv.clone());
     }
+    if srv.commands.get(id).flags & spec::CMD_SKIP_SLOWLOG == 0 {
+        slowlog_push(srv, c, usec);
+    }
     c.redact_mask = 0;
     let cmd = srv.commands.get_mut(id);
     cmd.stats.calls += 1;
@@ -510,6 +530,13 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     if srv.cfg.latency_tracking {
         srv.commands.get_mut(id).stats.record_latency(usec);
     }
+}
+
+/// Log the command `c` just completed in the slow log, if it was slow.
+pub fn slowlog_push(srv: &mut Server, c: &Client, usec: u64) {
+    let (threshold, max_len) = (srv.cfg.slowlog_log_slower_than, srv.cfg.slowlog_max_len);
+    srv.slowlog
+        .push_if_needed(threshold, max_len, srv.unixtime, c, usec);
 }
 
 /// Key access with Redis' semantics (db.c lookupKey*): lazy expiry first,

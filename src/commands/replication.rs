@@ -229,6 +229,7 @@ fn wait(cx: &mut Ctx) -> CmdResult {
             replicas: want.max(0) as usize,
         },
         cmd: cx.cmd,
+        argv: Vec::new(),
     };
     crate::blocking::block(cx.srv, cx.c, b);
     let slot = cx.c.token - crate::server::CLIENT_TOKEN_BASE;

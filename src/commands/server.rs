@@ -79,6 +79,7 @@ pub fn shutdown(cx: &mut Ctx) -> CmdResult {
             deadline_ms: 0,
             op: crate::blocking::BlockOp::Shutdown,
             cmd: cx.cmd,
+            argv: Vec::new(),
         };
         crate::blocking::block(cx.srv, cx.c, b);
         return Ok(());

@@ -12,8 +12,8 @@ use std::io;
 use super::spec::{self, CommandSpec};
 use super::{
     bitops, blocking, client, command, config, connection, debug, expire, geo, hash, hll, info,
-    keyspace, list, migrate, object, persistence, pubsub, replication, server, set, sort, stream,
-    string, transaction, zset, Handler,
+    keyspace, list, migrate, object, persistence, pubsub, replication, server, set, slowlog, sort,
+    stream, string, transaction, zset, Handler,
 };
 use crate::stats::CmdStats;
 
@@ -181,6 +181,10 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("memory|help", server::memory_help),
     ("latency|histogram", server::latency_histogram),
     ("latency|help", server::latency_help),
+    ("slowlog|get", slowlog::get),
+    ("slowlog|len", slowlog::len),
+    ("slowlog|reset", slowlog::reset),
+    ("slowlog|help", slowlog::help),
     ("config|get", config::get),
     ("config|set", config::set),
     ("config|resetstat", config::resetstat),

@@ -620,6 +620,12 @@ fn check_set_pairs(
 
 /// Whether CONFIG SET of `name` must wait until no dataset is loading
 /// (the directive's DENY_LOADING flag; Redis answers -LOADING).
+/// A secret (masterauth, requirepass, masteruser): its CONFIG SET value
+/// is redacted from SLOWLOG and MONITOR.
+pub fn is_sensitive(name: &[u8]) -> bool {
+    table::lookup(name).is_some_and(|(spec, _)| spec.flags & table::SENSITIVE != 0)
+}
+
 pub fn denied_while_loading(name: &[u8]) -> bool {
     table::lookup(name).is_some_and(|(spec, _)| spec.flags & table::DENY_LOADING != 0)
 }

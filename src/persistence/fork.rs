@@ -41,6 +41,9 @@ pub struct RdbChild {
     pub socket: bool,
     /// Bytes of a record split across reads.
     partial: Vec<u8>,
+    /// A diskless child that exited cleanly before its last bytes were
+    /// relayed: reaped already, reported once the pipe is drained.
+    exited: Option<WaitStatus>,
 }
 
 /// Child info record: kind byte, keys written (u64 LE), COW bytes (u64 LE).
@@ -67,8 +70,20 @@ fn send_info(fd: &OwnedFd, kind: u8, keys: u64) {
     rec[0] = kind;
     rec[1..9].copy_from_slice(&keys.to_le_bytes());
     rec[9..].copy_from_slice(&private_dirty_bytes().to_le_bytes());
-    // A full pipe just loses this sample.
-    let _ = nix::unistd::write(fd, &rec);
+    match nix::unistd::write(fd, &rec) {
+        // A full pipe just loses this sample.
+        Ok(_) | Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => {}
+        Err(e) => {
+            // The parent is gone (killed, crashed): nobody wants the
+            // snapshot any more.
+            warn!(
+                "Child failed reporting info to parent, exiting. {}",
+                e.desc()
+            );
+            // SAFETY: _exit ends this fork child at once, as it must.
+            unsafe { nix::libc::_exit(1) }
+        }
+    }
 }
 
 /// First steps of every fork child (redisFork's child branch): its log
@@ -180,6 +195,7 @@ fn fork_save(srv: &mut Server, to_pipe: Option<OwnedFd>) -> bool {
                 start: crate::logging::now_ms() / 1000,
                 info: pipe.map(|(r, _)| r),
                 partial: Vec::new(),
+                exited: None,
                 socket,
             });
             true
@@ -203,22 +219,34 @@ pub fn check_child_done(srv: &mut Server) {
         return;
     };
     let (pid, start, socket) = (ch.pid, ch.start, ch.socket);
-    // A diskless child may exit before we relayed its last bytes.
-    if socket && !crate::replication::transfer::pipe_drained(srv) {
+    let status = match ch.exited {
+        Some(s) => s,
+        None => match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => return,
+            Ok(s) => s,
+            Err(e) => {
+                warn!(
+                    "waitpid() returned an error: {}. child_type: RDB, child_pid = {}",
+                    e.desc(),
+                    ch.pid
+                );
+                WaitStatus::Exited(Pid::from_raw(ch.pid), 1)
+            }
+        },
+    };
+    // A diskless child that finished may exit before we relayed its last
+    // bytes: hold the report until the pipe is drained. One that died
+    // (killed, failed) is reported now, even with the relay stuck on a
+    // slow replica.
+    if socket
+        && matches!(status, WaitStatus::Exited(_, 0))
+        && !crate::replication::transfer::pipe_drained(srv)
+    {
+        if let Some(ch) = srv.rdb_child.as_mut() {
+            ch.exited = Some(status);
+        }
         return;
     }
-    let status = match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
-        Ok(WaitStatus::StillAlive) => return,
-        Ok(s) => s,
-        Err(e) => {
-            warn!(
-                "waitpid() returned an error: {}. child_type: RDB, child_pid = {}",
-                e.desc(),
-                ch.pid
-            );
-            WaitStatus::Exited(Pid::from_raw(ch.pid), 1)
-        }
-    };
     let now = crate::logging::now_ms() / 1000;
     srv.rdb_child = None;
     set_resize_policy(ResizePolicy::Enable);

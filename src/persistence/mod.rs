@@ -224,6 +224,37 @@ pub fn rdb_load_buffer(srv: &mut Server, buf: &[u8]) -> Result<LoadStats, LoadFa
     load_buffer(srv, buf, false, true)
 }
 
+/// Clocks and policy for loading a snapshot into this server now.
+pub fn load_ctx(srv: &Server, merge: bool) -> LoadCtx {
+    LoadCtx {
+        now_ms: srv.now_ms,
+        lfu: srv.cfg.maxmemory_policy.is_lfu(),
+        lruclock: crate::cron::lru_clock(srv.now_ms),
+        unix_secs: srv.unixtime,
+        // A replica keeps keys that expired: its master's DELs remove them.
+        expire_on_load: !srv.repl.replica.is_replica(),
+        allow_dup: merge,
+        verify_crc: srv.cfg.rdbchecksum && !srv.skip_checksum_validation,
+    }
+}
+
+/// A long load's pause to serve clients (processEventsWhileBlocked): they
+/// get `-LOADING` or INFO meanwhile. Cron does not run, so SIGTERM/SIGINT
+/// are acted on here, without saving (whileBlockedCron).
+pub fn serve_while_loading(srv: &mut Server) {
+    srv.process_events_while_blocked();
+    if crate::shutdown::take_signal().is_some() {
+        warn!("Received shutdown signal during loading, scheduling shutdown.");
+        let nosave = crate::shutdown::ShutdownFlags {
+            nosave: true,
+            ..Default::default()
+        };
+        if crate::shutdown::prepare_shutdown(srv, nosave) {
+            std::process::exit(0);
+        }
+    }
+}
+
 fn load_buffer(
     srv: &mut Server,
     buf: &[u8],
@@ -235,16 +266,7 @@ fn load_buffer(
     srv.loading_start_time = srv.unixtime;
     srv.loading_total_bytes = buf.len() as u64;
     srv.loading_loaded_bytes = 0;
-    let ctx = LoadCtx {
-        now_ms: srv.now_ms,
-        lfu: srv.cfg.maxmemory_policy.is_lfu(),
-        lruclock: crate::cron::lru_clock(srv.now_ms),
-        unix_secs: srv.unixtime,
-        // A replica keeps keys that expired: its master's DELs remove them.
-        expire_on_load: !srv.repl.replica.is_replica(),
-        allow_dup: merge,
-        verify_crc: srv.cfg.rdbchecksum && !srv.skip_checksum_validation,
-    };
+    let ctx = load_ctx(srv, merge);
     let opts = load_opts(srv, false);
     let delay = srv.cfg.key_load_delay as i64;
     let interval = srv.cfg.loading_process_events_interval_bytes.max(1) as usize;
@@ -258,19 +280,7 @@ fn load_buffer(
             if pos / interval > last_serve / interval {
                 last_serve = pos;
                 srv.loading_loaded_bytes = pos as u64;
-                srv.process_events_while_blocked();
-                // Cron does not run meanwhile: act on SIGTERM/SIGINT here,
-                // without saving (whileBlockedCron).
-                if crate::shutdown::take_signal().is_some() {
-                    warn!("Received shutdown signal during loading, scheduling shutdown.");
-                    let nosave = crate::shutdown::ShutdownFlags {
-                        nosave: true,
-                        ..Default::default()
-                    };
-                    if crate::shutdown::prepare_shutdown(srv, nosave) {
-                        std::process::exit(0);
-                    }
-                }
+                serve_while_loading(srv);
             }
         });
         srv.dbs = dbs;

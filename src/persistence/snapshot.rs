@@ -101,48 +101,129 @@ pub fn read_rdb(
     ctx: &LoadCtx,
     on_key: &mut dyn FnMut(usize),
 ) -> Result<LoadStats> {
+    let mut loader = Loader::new();
     let mut r = Reader::new(buf);
-    read_rdb_from(&mut r, dbs, o, ctx, on_key).map_err(|e| match e {
-        RdbError::BadHeader(_) => e,
-        e => RdbError::At(r.pos, Box::new(e)),
-    })
+    loop {
+        match loader.step(&mut r, dbs, o, ctx) {
+            Ok(Step::Record) => {}
+            Ok(Step::Key) => on_key(r.pos),
+            Ok(Step::Done) => return Ok(loader.finish(r.pos)),
+            Err(e) => return Err(loader.locate(e, r.pos)),
+        }
+    }
 }
 
-fn read_rdb_from(
-    r: &mut Reader<'_>,
-    dbs: &mut [Db],
-    o: &LoadOpts,
-    ctx: &LoadCtx,
-    on_key: &mut dyn FnMut(usize),
-) -> Result<LoadStats> {
-    let version = header_version(r.take(9)?)?;
-    let mut stats = LoadStats {
-        version,
-        ..Default::default()
-    };
-    let mut db = 0usize;
-    let (mut expire, mut idle, mut freq): (Option<i64>, Option<u64>, Option<u8>) =
-        (None, None, None);
-    loop {
+/// What one `Loader::step` read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The header, an opcode or an aux field.
+    Record,
+    /// A key (loaded, expired or skipped as empty).
+    Key,
+    /// The EOF opcode and the checksum: the image is complete.
+    Done,
+}
+
+/// The RDB parser as a resumable state machine: each `step` reads one
+/// record (the header, an opcode with its operands, or one key) from the
+/// reader. The image may arrive in pieces (a replica loading straight from
+/// its master's socket): a step that runs out of input returns
+/// `RdbError::Eof` having changed nothing, so the caller can rewind the
+/// reader to where that step began, append more input and call it again.
+/// The per-key state (expire, idle, freq) lives here between steps, and
+/// the CRC of input the caller has already dropped is carried in `crc`.
+pub struct Loader {
+    started: bool,
+    stats: LoadStats,
+    db: usize,
+    expire: Option<i64>,
+    idle: Option<u64>,
+    freq: Option<u8>,
+    /// CRC64 of the input before the reader's window (`drop_window`).
+    crc: u64,
+    /// Absolute offset of the reader's first byte.
+    base: usize,
+}
+
+impl Default for Loader {
+    fn default() -> Self {
+        Loader::new()
+    }
+}
+
+impl Loader {
+    pub fn new() -> Loader {
+        Loader {
+            started: false,
+            stats: LoadStats::default(),
+            db: 0,
+            expire: None,
+            idle: None,
+            freq: None,
+            crc: 0,
+            base: 0,
+        }
+    }
+
+    /// The caller drops `consumed`, the first bytes of its window (whole
+    /// steps only): they still count for the checksum and offsets.
+    pub fn drop_window(&mut self, consumed: &[u8]) {
+        self.crc = crc64(self.crc, consumed);
+        self.base += consumed.len();
+    }
+
+    /// Absolute offset of position `pos` in the current window.
+    pub fn offset(&self, pos: usize) -> usize {
+        self.base + pos
+    }
+
+    /// An error with the absolute offset it happened at, as Redis reports it.
+    pub fn locate(&self, e: RdbError, pos: usize) -> RdbError {
+        match e {
+            RdbError::BadHeader(_) => e,
+            e => RdbError::At(self.base + pos, Box::new(e)),
+        }
+    }
+
+    /// The stats after `Step::Done`, `pos` being where the image ended.
+    pub fn finish(mut self, pos: usize) -> LoadStats {
+        self.stats.end = self.base + pos;
+        self.stats
+    }
+
+    /// Read one record. On `Err` the reader's position is meaningless and
+    /// nothing was loaded by this call.
+    pub fn step(
+        &mut self,
+        r: &mut Reader<'_>,
+        dbs: &mut [Db],
+        o: &LoadOpts,
+        ctx: &LoadCtx,
+    ) -> Result<Step> {
+        if !self.started {
+            self.stats.version = header_version(r.take(9)?)?;
+            self.started = true;
+            return Ok(Step::Record);
+        }
         let t = r.u8()?;
         match t {
             OPCODE_EXPIRETIME => {
-                expire = Some(r.secs()? as i64 * 1000);
-                continue;
+                self.expire = Some(r.secs()? as i64 * 1000);
+                return Ok(Step::Record);
             }
             OPCODE_EXPIRETIME_MS => {
-                expire = Some(r.millis()?);
-                continue;
+                self.expire = Some(r.millis()?);
+                return Ok(Step::Record);
             }
             OPCODE_FREQ => {
-                freq = Some(r.u8()?);
-                continue;
+                self.freq = Some(r.u8()?);
+                return Ok(Step::Record);
             }
             OPCODE_IDLE => {
-                idle = Some(r.length()?);
-                continue;
+                self.idle = Some(r.length()?);
+                return Ok(Step::Record);
             }
-            OPCODE_EOF => break,
+            OPCODE_EOF => return self.trailer(r, ctx),
             OPCODE_SELECTDB => {
                 let id = r.length()?;
                 if id >= dbs.len() as u64 {
@@ -151,17 +232,17 @@ fn read_rdb_from(
                         dbs.len()
                     )));
                 }
-                db = id as usize;
-                continue;
+                self.db = id as usize;
+                return Ok(Step::Record);
             }
             OPCODE_RESIZEDB => {
                 let keys = r.length()?;
                 let expires = r.length()?;
                 // Only a hint: a lying size must not allocate a huge table.
                 let cap = r.remaining() as u64;
-                let _ = dbs[db].keys.try_expand(keys.min(cap) as usize);
-                let _ = dbs[db].expires.try_expand(expires.min(cap) as usize);
-                continue;
+                let _ = dbs[self.db].keys.try_expand(keys.min(cap) as usize);
+                let _ = dbs[self.db].expires.try_expand(expires.min(cap) as usize);
+                return Ok(Step::Record);
             }
             OPCODE_AUX => {
                 let k = r.string()?;
@@ -173,6 +254,7 @@ fn read_rdb_from(
                         .and_then(|s| s.trim().parse::<i64>().ok())
                         .unwrap_or(0)
                 };
+                let stats = &mut self.stats;
                 match k.to_ascii_lowercase().as_slice() {
                     b"repl-stream-db" => stats.repl_stream_db = num().clamp(0, 1 << 20) as usize,
                     b"repl-id" if v.len() == 40 => {
@@ -181,7 +263,7 @@ fn read_rdb_from(
                     b"repl-offset" => stats.repl_offset = num(),
                     _ => {}
                 }
-                continue;
+                return Ok(Step::Record);
             }
             OPCODE_MODULE_AUX => {
                 let id = r.length()?;
@@ -202,8 +284,8 @@ fn read_rdb_from(
         }
         let key = r.string()?;
         let val = read_value(r, t, o)?;
-        on_key(r.pos);
-        let (e, i, f) = (expire.take(), idle.take(), freq.take());
+        let (e, i, f) = (self.expire.take(), self.idle.take(), self.freq.take());
+        let stats = &mut self.stats;
         let Some(val) = val else {
             if stats.empty_keys_skipped < 10 {
                 warn!(
@@ -212,14 +294,15 @@ fn read_rdb_from(
                 );
             }
             stats.empty_keys_skipped += 1;
-            continue;
+            return Ok(Step::Key);
         };
+        let db = self.db;
         if ctx.expire_on_load && e.is_some_and(|ms| ms < ctx.now_ms) {
             stats.keys_expired += 1;
             // A master restarting tells its future replicas (DEL in the
             // backlog); the start-up loader feeds these.
             stats.expired.push((db, key.to_vec()));
-            continue;
+            return Ok(Step::Key);
         }
         let obj = Obj {
             val,
@@ -241,34 +324,40 @@ fn read_rdb_from(
             d.set_expire(&key, ms);
         }
         stats.keys_loaded += 1;
+        Ok(Step::Key)
     }
-    if version >= 5 {
-        let expected = crc64(0, r.consumed());
-        let stored = r.millis()? as u64;
-        if ctx.verify_crc {
-            if stored == 0 {
-                warn!("RDB file was saved with checksum disabled: no check performed.");
-            } else if stored != expected {
-                warn!(
-                    "Wrong RDB checksum expected: ({expected:x}) but got ({stored:x}). Aborting now."
-                );
-                return corrupt("RDB CRC error");
+
+    /// After the EOF opcode: the CRC64 trailer (version 5 on), then the
+    /// closing log line.
+    fn trailer(&mut self, r: &mut Reader<'_>, ctx: &LoadCtx) -> Result<Step> {
+        if self.stats.version >= 5 {
+            let expected = crc64(self.crc, r.consumed());
+            let stored = r.millis()? as u64;
+            if ctx.verify_crc {
+                if stored == 0 {
+                    warn!("RDB file was saved with checksum disabled: no check performed.");
+                } else if stored != expected {
+                    warn!(
+                        "Wrong RDB checksum expected: ({expected:x}) but got ({stored:x}). Aborting now."
+                    );
+                    return corrupt("RDB CRC error");
+                }
             }
         }
+        let stats = &self.stats;
+        if stats.empty_keys_skipped > 0 {
+            warn!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+                stats.keys_loaded, stats.keys_expired, stats.empty_keys_skipped
+            );
+        } else {
+            info!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                stats.keys_loaded, stats.keys_expired
+            );
+        }
+        Ok(Step::Done)
     }
-    if stats.empty_keys_skipped > 0 {
-        warn!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
-            stats.keys_loaded, stats.keys_expired, stats.empty_keys_skipped
-        );
-    } else {
-        info!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}.",
-            stats.keys_loaded, stats.keys_expired
-        );
-    }
-    stats.end = r.pos;
-    Ok(stats)
 }
 
 /// The notice lines Redis logs for the aux fields it knows.

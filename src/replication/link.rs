@@ -92,7 +92,6 @@ pub struct LinkParams {
 pub enum Payload {
     /// `LinkParams::temp_file`, fsynced and closed; the caller renames it.
     File(PathBuf),
-    Memory(Vec<u8>),
 }
 
 /// What `on_ready` has to report.
@@ -110,6 +109,10 @@ pub enum Step {
     /// master's "\n" keep-alives before it skipped). Bytes read past the
     /// payload are returned by into_stream().
     TransferDone(Payload),
+    /// The `$` line arrived and the payload is to be loaded straight from
+    /// the socket (repl-diskless-load): the caller takes the socket with
+    /// into_socket_load() and parses the payload as it arrives.
+    LoadFromSocket(SocketFraming),
     /// +CONTINUE [<new replid>]: partial resync accepted; the link now
     /// carries the command stream (into_stream()). `new_replid` is set only
     /// when the master announced an ID other than the one we asked for.
@@ -117,6 +120,15 @@ pub enum Step {
     /// The attempt failed (already logged with Redis' text, socket closed,
     /// temp file removed); the caller drops the link and retries later.
     Failed,
+}
+
+/// How a payload loaded from the socket ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketFraming {
+    /// `$<len>`: exactly this many bytes.
+    Sized(u64),
+    /// `$EOF:<mark>`: the RDB image, then these 40 bytes.
+    Eof([u8; RUN_ID_SIZE]),
 }
 
 /// The reply the handshake is waiting for, in the order they arrive.
@@ -165,7 +177,6 @@ enum Sink {
         file: File,
         unsynced: u64,
     },
-    Memory(Vec<u8>),
 }
 
 /// The attempt is over; the reason has already been logged.
@@ -317,6 +328,12 @@ impl MasterLink {
         (stream, std::mem::take(&mut self.rbuf))
     }
 
+    /// After LoadFromSocket: the socket (deregistered) and the payload
+    /// bytes already read. Same contract as into_stream.
+    pub fn into_socket_load(self, registry: &Registry) -> (TcpStream, Vec<u8>) {
+        self.into_stream(registry)
+    }
+
     /// Abort (REPLICAOF NO ONE, shutdown, new master): deregister and
     /// close; a partial temp file is removed (by Drop).
     pub fn abort(mut self, registry: &Registry) {
@@ -409,7 +426,9 @@ impl MasterLink {
                     let Some(line) = self.take_line()? else {
                         return Ok(None);
                     };
-                    self.on_bulk_count(&line)?;
+                    if let Some(step) = self.on_bulk_count(&line)? {
+                        return Ok(Some(step));
+                    }
                 }
                 State::Payload(_) => return self.on_payload(),
                 State::Connecting | State::Done | State::Failed => return Ok(None),
@@ -573,7 +592,7 @@ impl MasterLink {
     /// opens temp-<time>.<pid>.rdb right after the PSYNC reply.
     fn open_sink(&mut self) -> Result<(), Abort> {
         if self.p.load_to_memory {
-            self.sink = Sink::Memory(Vec::new());
+            // The payload is parsed from the socket (LoadFromSocket).
             return Ok(());
         }
         let opened = OpenOptions::new()
@@ -598,12 +617,12 @@ impl MasterLink {
     }
 
     /// The line announcing the payload, or a keep-alive newline before it.
-    fn on_bulk_count(&mut self, line: &[u8]) -> Result<(), Abort> {
+    fn on_bulk_count(&mut self, line: &[u8]) -> Result<Option<Step>, Abort> {
         let text = String::from_utf8_lossy(line);
         if line.is_empty() {
             // A newline keeps the link alive while the master's fork writes
             // the RDB; last_io_ms was refreshed when it was read.
-            return Ok(());
+            return Ok(None);
         }
         if let Some(msg) = line.strip_prefix(b"-") {
             warn!(
@@ -630,11 +649,15 @@ impl MasterLink {
         if let Some(mark) = mark {
             info!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF {target}");
             self.transfer_size = 0;
+            if self.p.load_to_memory {
+                self.state = State::Done;
+                return Ok(Some(Step::LoadFromSocket(SocketFraming::Eof(mark))));
+            }
             self.state = State::Payload(Framing::Eof {
                 mark,
                 tail: Vec::new(),
             });
-            return Ok(());
+            return Ok(None);
         }
         // Redis takes strtol's best effort here; a length that is not a
         // plain non-negative number means the stream is not what we think.
@@ -644,8 +667,12 @@ impl MasterLink {
         };
         info!("MASTER <-> REPLICA sync: receiving {len} bytes from master {target}");
         self.transfer_size = i64::try_from(len).unwrap_or(i64::MAX);
+        if self.p.load_to_memory {
+            self.state = State::Done;
+            return Ok(Some(Step::LoadFromSocket(SocketFraming::Sized(len))));
+        }
         self.state = State::Payload(Framing::Sized { left: len });
-        Ok(())
+        Ok(None)
     }
 
     /// Move buffered payload bytes to the sink; report TransferDone at the
@@ -717,7 +744,6 @@ impl MasterLink {
                 self.owns_temp_file = false;
                 Payload::File(self.p.temp_file.clone())
             }
-            Sink::Memory(bytes) => Payload::Memory(bytes),
             // open_sink runs before any payload state is entered.
             Sink::Closed => return Err(Abort),
         };
@@ -938,10 +964,6 @@ fn write_sink(sink: &mut Sink, bytes: &[u8]) -> Result<(), Abort> {
                 let _ = file.sync_data();
                 *unsynced = 0;
             }
-            Ok(())
-        }
-        Sink::Memory(v) => {
-            v.extend_from_slice(bytes);
             Ok(())
         }
         Sink::Closed => Err(Abort),
@@ -1222,17 +1244,36 @@ mod tests {
             next_step(&mut poll, &mut link, false),
             Step::FullResync { offset: 0, .. }
         ));
+        let mut mark = [0u8; RUN_ID_SIZE];
+        mark.copy_from_slice(MARK);
         assert_eq!(
             next_step(&mut poll, &mut link, false),
-            Step::TransferDone(Payload::Memory(payload.clone()))
+            Step::LoadFromSocket(SocketFraming::Eof(mark))
         );
-        // Redis counts the mark as read too; the size is 0 for this form.
-        assert_eq!(link.transfer_progress(), (payload.len() as u64 + 40, 0));
         assert!(!path.exists());
-        let (_s, extra) = link.into_stream(poll.registry());
-        assert!(extra.is_empty());
-        drop(_s);
+        let (s, already) = link.into_socket_load(poll.registry());
+        assert_eq!(read_to_mark(s, already, &mark), payload);
         master.join().unwrap();
+    }
+
+    /// The payload of an EOF-marked transfer handed over by LoadFromSocket:
+    /// read until the mark ends what arrived, and return what precedes it.
+    fn read_to_mark(mut s: TcpStream, mut buf: Vec<u8>, mark: &[u8]) -> Vec<u8> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !buf.ends_with(mark) {
+            let mut chunk = [0u8; 4096];
+            match s.read(&mut chunk) {
+                Ok(0) => panic!("connection closed before the mark"),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    assert!(Instant::now() < deadline, "no mark in time");
+                    thread::sleep(Duration::from_millis(1));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        buf.truncate(buf.len() - mark.len());
+        buf
     }
 
     #[test]
@@ -1509,9 +1550,10 @@ mod tests {
                 std::fs::remove_file(&path).unwrap();
                 b
             }
-            Step::TransferDone(Payload::Memory(b)) => {
+            Step::LoadFromSocket(SocketFraming::Eof(mark)) => {
                 assert!(to_memory);
-                b
+                let (s, b) = link.into_socket_load(poll.registry());
+                return read_to_mark(s, b, &mark);
             }
             other => panic!("expected TransferDone, got {other:?}"),
         };

@@ -174,14 +174,13 @@ pub fn sync_command(srv: &mut Server, c: &mut Client, psync: bool) -> Result<(),
     info!("Replica {name} asks for synchronization");
     if psync {
         let replid = String::from_utf8_lossy(&c.argv[1]).into_owned();
-        let off = std::str::from_utf8(&c.argv[2])
-            .ok()
-            .and_then(|s| s.parse::<i64>().ok());
-        if let Some(off) = off {
-            if try_partial(srv, c, &replid, off) {
-                srv.stats.sync_partial_ok += 1;
-                return Ok(());
-            }
+        let Some(off) = crate::util::number::parse_i64(&c.argv[2]) else {
+            warn!("Replica {name} asks for synchronization but with a wrong offset");
+            return Err("ERR value is not an integer or out of range".into());
+        };
+        if try_partial(srv, c, &replid, off) {
+            srv.stats.sync_partial_ok += 1;
+            return Ok(());
         }
         if replid != "?" {
             srv.stats.sync_partial_err += 1;
@@ -312,6 +311,22 @@ fn try_partial(srv: &mut Server, c: &mut Client, replid: &str, off: i64) -> bool
     true
 }
 
+/// A command on a replica's link produced a reply (Redis'
+/// _addReplyToBufferOrList check): the link carries no replies, so the
+/// reply is dropped and the replica disconnected, with Redis' log lines.
+pub fn replica_replied(srv: &mut Server, c: &mut Client, mark: usize) {
+    if c.out.len() <= mark {
+        return;
+    }
+    let reply = c.out.split_off(mark.max(c.sent));
+    let cmd = c.last_cmd.to_ascii_lowercase();
+    super::log_link_error(srv, &reply, "master", "replica", &cmd);
+    let mut info = String::new();
+    c.info_string(srv.unixtime, &mut info);
+    warn!("Replica generated a reply to command '{cmd}', disconnecting it: {info}");
+    c.flags |= flags::CLOSE_ASAP;
+}
+
 /// A replica's connection is closing (freeClient's replica part).
 pub fn replica_freed(srv: &mut Server, slot: usize, c: &Client) {
     let Some(r) = c.repl.as_ref() else {
@@ -321,6 +336,23 @@ pub fn replica_freed(srv: &mut Server, slot: usize, c: &Client) {
     srv.repl.replicas.retain(|&s| s != slot);
     if let Some(p) = srv.repl.pipe.as_mut() {
         p.targets.retain(|&s| s != slot);
+    }
+    // The last replica waiting for a disk snapshot is gone: without save
+    // points nobody needs the file, so stop the child now (its memory, and
+    // the next full sync can fork at once).
+    let disk_child = srv.rdb_child.as_ref().is_some_and(|ch| !ch.socket);
+    if r.state == ReplicaState::WaitBgsaveEnd
+        && disk_child
+        && srv.cfg.save.is_empty()
+        && !srv.repl.replicas.iter().any(|&s| {
+            srv.clients
+                .get(s)
+                .and_then(|o| o.as_ref())
+                .and_then(|c| c.repl.as_ref())
+                .is_some_and(|o| o.state == ReplicaState::WaitBgsaveEnd)
+        })
+    {
+        crate::persistence::fork::kill_child(srv);
     }
     if was_listed {
         if r.state == ReplicaState::Online {
@@ -551,6 +583,7 @@ pub fn cron(srv: &mut Server) {
     let disk_child = srv.rdb_child.as_ref().is_none_or(|ch| !ch.socket);
     let slots: Vec<usize> = srv.repl.replicas.clone();
     let timeout_ms = srv.cfg.repl_timeout as i64 * 1000;
+    let piece_len = srv.repl.pipe.as_ref().map_or(0, |p| p.buf.len());
     for s in slots {
         let Some(Some(c)) = srv.clients.get_mut(s) else {
             continue;
@@ -571,8 +604,11 @@ pub fn cron(srv: &mut Server) {
             && !r.pre_psync
             && !r.rdb_only
             && now_ms - r.ack_time_ms > timeout_ms;
+        // A diskless target still owing part of the current piece with no
+        // progress for repl-timeout (the others wait for it, blameless).
         let stalled = r.state == ReplicaState::WaitBgsaveEnd
             && !disk_child
+            && r.pipe_sent < piece_len
             && now_ms - r.last_write_ms > timeout_ms;
         if timed_out || stalled {
             let kind = if timed_out { "streaming" } else { "full" };

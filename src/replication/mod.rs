@@ -8,7 +8,9 @@
 //! * `link`: the replica's connection to its master up to the stream
 //!   (handshake, PSYNC, RDB transfer);
 //! * `replica`: the replica side around it: REPLICAOF, loading the
-//!   transferred RDB, the master client, ACKs, reconnects.
+//!   transferred RDB, the master client, ACKs, reconnects;
+//! * `socket_load`: loading the snapshot straight from the master's socket
+//!   (repl-diskless-load).
 //!
 //! The state lives in `Server::repl`; a connected replica is an ordinary
 //! client with `Client::repl` set.
@@ -18,9 +20,27 @@ pub mod failover;
 pub mod link;
 pub mod master;
 pub mod replica;
+pub mod socket_load;
 pub mod transfer;
 
 use buffer::ReplBuffer;
+use log::warn;
+
+use crate::server::Server;
+
+/// afterErrorReply's warning: an error went to the other end of a
+/// replication link (`from` is our role, `to` the peer's), where nobody
+/// reads it; usually a sign the two datasets diverged.
+pub fn log_link_error(srv: &mut Server, reply: &[u8], from: &str, to: &str, cmd: &str) {
+    let Some(err) = reply.strip_prefix(b"-") else {
+        return;
+    };
+    let line = err.split(|&b| b == b'\r').next().unwrap_or(err);
+    let line = line.strip_prefix(b"ERR ").unwrap_or(line);
+    let text = String::from_utf8_lossy(&line[..line.len().min(4096)]);
+    warn!("== CRITICAL == This {from} is sending an error to its {to}: '{text}' after processing the command '{cmd}'");
+    srv.stats.unexpected_error_replies += 1;
+}
 
 /// A replica's progress through a sync (server.h SLAVE_STATE_*).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -57,6 +57,8 @@ pub struct ReplicaSide {
     pub executing_master: bool,
     /// The running master command must be answered (REPLCONF GETACK).
     pub force_reply: bool,
+    /// A snapshot is being loaded straight from the master's socket.
+    pub socket_load: Option<super::socket_load::SocketProgress>,
 }
 
 impl ReplicaSide {
@@ -251,6 +253,10 @@ pub fn on_link_event(srv: &mut Server) {
                 finish_full_sync(srv, payload);
                 return;
             }
+            Step::LoadFromSocket(framing) => {
+                load_from_socket(srv, framing);
+                return;
+            }
             Step::Continue { new_replid } => {
                 continue_partial(srv, new_replid);
                 super::failover::psync_answered(srv, true);
@@ -263,6 +269,36 @@ pub fn on_link_event(srv: &mut Server) {
                 return;
             }
         }
+    }
+}
+
+/// Before a new master's snapshot replaces our data: our replicas must
+/// resync, and the backlog and a cached master are worthless
+/// (replicationAttachToNewMaster).
+fn attach_to_new_master(srv: &mut Server) {
+    if srv.repl.replica.cached.take().is_some() {
+        info!("Discarding previously cached master state.");
+    }
+    disconnect_replicas(srv);
+    srv.repl.backlog = None;
+}
+
+/// Stop what would race with the load or copy every page it writes: the
+/// AOF (restarted after the sync) and a snapshot child.
+fn stop_persistence_for_load(srv: &mut Server) {
+    if srv.aof.state != crate::persistence::aof::AofState::Off {
+        crate::persistence::aof::stop_append_only(srv);
+    }
+    crate::persistence::fork::kill_child(srv);
+}
+
+/// Drop every key (emptyData), telling WATCHers and client-side caches
+/// (signalFlushedDb).
+fn empty_data(srv: &mut Server) {
+    crate::db::signal_flushed_db(srv, None, false);
+    for db in srv.dbs.iter_mut() {
+        drop(db.take_all());
+        db.local_expires.clear();
     }
 }
 
@@ -279,40 +315,23 @@ fn finish_full_sync(srv: &mut Server, payload: Payload) {
         return;
     };
     info!("MASTER <-> REPLICA sync: Flushing old data");
-    // A new master's history: our replicas must resync, the backlog and a
-    // cached master are worthless now.
-    if srv.repl.replica.cached.take().is_some() {
-        info!("Discarding previously cached master state.");
-    }
-    disconnect_replicas(srv);
-    srv.repl.backlog = None;
-    if srv.aof.state != crate::persistence::aof::AofState::Off {
-        crate::persistence::aof::stop_append_only(srv);
-    }
-    crate::persistence::fork::kill_child(srv);
-    // emptyData's signalFlushedDb: WATCHers and client-side caches learn
-    // that every key is gone.
-    crate::db::signal_flushed_db(srv, None, false);
-    for db in srv.dbs.iter_mut() {
-        drop(db.take_all());
-        db.local_expires.clear();
-    }
+    attach_to_new_master(srv);
+    stop_persistence_for_load(srv);
+    empty_data(srv);
     info!("MASTER <-> REPLICA sync: Loading DB in memory");
-    let loaded = match &payload {
-        Payload::File(path) => match std::fs::rename(path, &srv.cfg.dbfilename) {
-            Ok(()) => crate::persistence::rdb_load(srv, false),
-            Err(e) => {
-                warn!(
-                    "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {}",
-                    srv.cfg.dbfilename,
-                    crate::config::errno_text(&e)
-                );
-                let _ = std::fs::remove_file(path);
-                srv.repl.replica.state = LinkState::Connect;
-                return;
-            }
-        },
-        Payload::Memory(buf) => crate::persistence::rdb_load_buffer(srv, buf),
+    let Payload::File(path) = &payload;
+    let loaded = match std::fs::rename(path, &srv.cfg.dbfilename) {
+        Ok(()) => crate::persistence::rdb_load(srv, false),
+        Err(e) => {
+            warn!(
+                "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {}",
+                srv.cfg.dbfilename,
+                crate::config::errno_text(&e)
+            );
+            let _ = std::fs::remove_file(path);
+            srv.repl.replica.state = LinkState::Connect;
+            return;
+        }
     };
     let stats = match loaded {
         Ok(s) => s,
@@ -320,12 +339,9 @@ fn finish_full_sync(srv: &mut Server, payload: Payload) {
             if let crate::persistence::LoadFailure::Data(e) = &e {
                 crate::persistence::report_load_error(e);
             }
-            let from = if matches!(payload, Payload::File(_)) {
-                "disk"
-            } else {
-                "socket"
-            };
-            warn!("Failed trying to load the MASTER synchronization DB from {from}, check server logs.");
+            warn!(
+                "Failed trying to load the MASTER synchronization DB from disk, check server logs."
+            );
             for db in srv.dbs.iter_mut() {
                 drop(db.take_all());
             }
@@ -333,16 +349,25 @@ fn finish_full_sync(srv: &mut Server, payload: Payload) {
             return;
         }
     };
-    if matches!(payload, Payload::File(_))
-        && srv.cfg.rdb_del_sync_files
-        && srv.cfg.save.is_empty()
-        && !srv.cfg.appendonly
-    {
+    if srv.cfg.rdb_del_sync_files && srv.cfg.save.is_empty() && !srv.cfg.appendonly {
         info!(
             "Removing the RDB file obtained from the master. This replica has persistence disabled"
         );
         let _ = std::fs::remove_file(&srv.cfg.dbfilename);
     }
+    sync_done(srv, stream, leftover, replid, offset, &stats);
+}
+
+/// The new data is in place: take the master's history and start its
+/// command stream.
+fn sync_done(
+    srv: &mut Server,
+    stream: mio::net::TcpStream,
+    leftover: Vec<u8>,
+    replid: String,
+    offset: i64,
+    stats: &crate::persistence::snapshot::LoadStats,
+) {
     srv.repl.replid = replid;
     srv.repl.master_repl_offset = offset;
     srv.repl.clear_id2();
@@ -350,6 +375,79 @@ fn finish_full_sync(srv: &mut Server, payload: Payload) {
     adopt_master(srv, stream, leftover, stats.repl_stream_db, offset);
     info!("MASTER <-> REPLICA sync: Finished with success");
     restart_aof_if_needed(srv);
+}
+
+/// repl-diskless-load: parse the snapshot as it arrives. `swapdb` keeps
+/// the old data until the new one is complete (and serves it meanwhile
+/// when the master continues our own history: async loading); otherwise
+/// the old data goes first.
+fn load_from_socket(srv: &mut Server, framing: super::link::SocketFraming) {
+    use super::socket_load::Failed;
+    use crate::config::ReplDisklessLoad;
+    let Some(link) = srv.repl.replica.link.take() else {
+        return;
+    };
+    let (stream, already) = link.into_socket_load(srv.poll.registry());
+    let Some((replid, offset)) = srv.repl.replica.full_sync.take() else {
+        warn!("MASTER <-> REPLICA sync: payload without a FULLRESYNC; retrying");
+        srv.repl.replica.state = LinkState::Connect;
+        return;
+    };
+    let swapdb = srv.cfg.repl_diskless_load == ReplDisklessLoad::Swapdb;
+    let async_loading = swapdb && srv.repl.replid == replid;
+    stop_persistence_for_load(srv);
+    if !swapdb {
+        attach_to_new_master(srv);
+        info!("MASTER <-> REPLICA sync: Flushing old data");
+        empty_data(srv);
+    }
+    info!("MASTER <-> REPLICA sync: Loading DB in memory");
+    let mut dbs: Vec<crate::db::Db> = (0..srv.dbs.len()).map(crate::db::Db::new).collect();
+    srv.update_cached_time();
+    srv.loading_start_time = srv.unixtime;
+    srv.loading_total_bytes = match framing {
+        super::link::SocketFraming::Sized(n) => n,
+        super::link::SocketFraming::Eof(_) => 0,
+    };
+    srv.loading_loaded_bytes = 0;
+    // As Redis: `loading` holds in both cases (no expiry, no
+    // propagation, configs that cannot change while loading); `async_loading`
+    // lets the old data be served meanwhile.
+    srv.loading = true;
+    srv.async_loading = async_loading;
+    let result = super::socket_load::load(srv, stream, already, framing, &mut dbs);
+    srv.loading = false;
+    srv.async_loading = false;
+    srv.repl.replica.socket_load = None;
+    let (stats, stream, leftover) = match result {
+        Ok(done) => done,
+        Err(failed) => {
+            if let Failed::Data(e) = &failed {
+                crate::persistence::report_load_error(e);
+            }
+            warn!("Failed trying to load the MASTER synchronization DB from socket, check server logs.");
+            drop(dbs);
+            if swapdb {
+                info!("MASTER <-> REPLICA sync: Discarding the half-loaded data");
+            }
+            srv.repl.replica.state = LinkState::Connect;
+            return;
+        }
+    };
+    srv.rdb_last_load_keys_loaded = stats.keys_loaded;
+    srv.rdb_last_load_keys_expired = stats.keys_expired;
+    if swapdb {
+        attach_to_new_master(srv);
+        info!("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+        crate::db::signal_flushed_db(srv, None, false);
+        let old = std::mem::replace(&mut srv.dbs, dbs);
+        drop(old);
+        info!("MASTER <-> REPLICA sync: Discarding the old data");
+    } else {
+        srv.dbs = dbs;
+    }
+    srv.dirty += 1;
+    sync_done(srv, stream, leftover, replid, offset, &stats);
 }
 
 /// +CONTINUE: the cached master comes back on the new connection.
@@ -448,6 +546,11 @@ pub fn push_ack(c: &mut Client) {
 /// bytes: no reply unless forced, the offset moves, and the same bytes go
 /// on to our replicas and backlog.
 pub fn after_master_command(srv: &mut Server, c: &mut Client, bytes: usize, out_mark: usize) {
+    if c.out.len() > out_mark {
+        let cmd = c.last_cmd.to_ascii_lowercase();
+        let reply = c.out[out_mark.max(c.sent)..].to_vec();
+        super::log_link_error(srv, &reply, "replica", "master", &cmd);
+    }
     if !srv.repl.replica.force_reply {
         c.out.truncate(out_mark.max(c.sent));
     }
@@ -559,6 +662,7 @@ fn link_state_name(srv: &Server) -> &'static str {
         LinkState::None => "none",
         LinkState::Connect => "connect",
         LinkState::Connected => "connected",
+        LinkState::Linking if srv.repl.replica.socket_load.is_some() => "sync",
         LinkState::Linking => match srv.repl.replica.link.as_ref().map(|l| l.state_name()) {
             Some("connecting") => "connecting",
             Some("transfer") | Some("sync") => "sync",
@@ -598,8 +702,12 @@ pub fn info_section(srv: &Server, o: &mut String) {
             transferring as u8,
         );
         if transferring {
-            if let Some(l) = rs.link.as_ref() {
-                let (read, size) = l.transfer_progress();
+            let progress = match (rs.link.as_ref(), rs.socket_load) {
+                (Some(l), _) => Some((l.transfer_progress(), l.last_io_ms())),
+                (None, Some(p)) => Some(((p.read, p.size), p.last_io_ms)),
+                (None, None) => None,
+            };
+            if let Some(((read, size), last_io_ms)) = progress {
                 // As Redis: negative for an EOF-marked payload (size 0).
                 let left = size - read as i64;
                 let perc = if size > 0 {
@@ -607,7 +715,7 @@ pub fn info_section(srv: &Server, o: &mut String) {
                 } else {
                     0.0
                 };
-                let io = (crate::logging::now_ms() - l.last_io_ms()) / 1000;
+                let io = (crate::logging::now_ms() - last_io_ms) / 1000;
                 let _ = write!(
                     o,
                     "master_sync_total_bytes:{size}\r\nmaster_sync_read_bytes:{read}\r\nmaster_sync_left_bytes:{left}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:{io}\r\n"

@@ -180,6 +180,10 @@ pub fn relay_pipe(srv: &mut Server) {
         buf.resize(PIPE_PIECE, 0);
         let n = match nix::unistd::read(p.fd.as_raw_fd(), &mut buf) {
             Ok(0) => {
+                warn!(
+                    "Diskless rdb transfer, done reading from pipe, {} replicas still up.",
+                    p.targets.len()
+                );
                 p.eof = true;
                 p.buf.clear();
                 let raw = p.fd.as_raw_fd();
@@ -211,13 +215,15 @@ pub fn relay_pipe(srv: &mut Server) {
             if let Some(Some(c)) = srv.clients.get_mut(s) {
                 if let Some(r) = c.repl.as_mut() {
                     r.pipe_sent = 0;
+                    // The repl-timeout clock for this piece starts now.
+                    r.last_write_ms = crate::logging::now_ms();
                 }
             }
             write_replica(srv, s);
         }
         // Replicas that failed were freed and dropped from the targets.
         if srv.repl.pipe.as_ref().is_some_and(|p| p.targets.is_empty()) {
-            warn!("Diskless rdb transfer, done reading from pipe, 0 replicas still up.");
+            warn!("Diskless rdb transfer, last replica dropped, killing fork child.");
             kill_pipe_child(srv);
             return;
         }

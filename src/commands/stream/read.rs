@@ -239,6 +239,7 @@ pub fn xread(cx: &mut Ctx) -> CmdResult {
         deadline_ms: a.timeout,
         op,
         cmd: cx.cmd,
+        argv: Vec::new(),
     };
     crate::blocking::block(cx.srv, cx.c, b);
     Ok(())
