@@ -1,9 +1,10 @@
 //! The append-only file: what commands propagate as (read back from the
 //! incr file), restarts from the AOF, BGREWRITEAOF and the manifest,
 //! CONFIG SET appendonly, truncated and broken files, interop with Debian's
-//! redis-server 7.0.15 and redis-check-aof in both directions, and a crash
-//! test (SIGKILL under `appendfsync always`: every acknowledged write
-//! survives).
+//! redis-server 7.0.15 and redis-check-aof in both directions, and crash
+//! tests (SIGKILL under `appendfsync always`: every acknowledged write
+//! survives; under `everysec`: at most about a second is lost), rewrite
+//! progress in INFO.
 
 mod common;
 
@@ -305,6 +306,45 @@ fn bgrewriteaof_makes_a_new_base_and_drops_history() {
     }
 }
 
+fn info_of(c: &mut Client, field: &str) -> String {
+    let text = c.cmd(&["INFO", "persistence"]).text();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// A running rewrite reports its progress like a BGSAVE: keys written of
+/// the total, the fork's COW, a percentage; all back to zero afterwards.
+#[test]
+fn a_running_rewrite_reports_its_progress() {
+    for preamble in ["yes", "no"] {
+        let data = TempDir::new("aofrw-progress");
+        let d = data.path().to_string_lossy().into_owned();
+        let srv = Server::start(&args(&d, &["--aof-use-rdb-preamble", preamble]));
+        let mut c = srv.client();
+        ok(c.cmd(&["DEBUG", "POPULATE", "3000"]));
+        // 1 ms per key: about three seconds, with a report each second.
+        ok(c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "1000"]));
+        c.cmd(&["BGREWRITEAOF"]);
+        assert!(wait_for(Duration::from_secs(10), || {
+            info_of(&mut c, "current_save_keys_processed") != "0"
+        }));
+        assert_eq!(info_of(&mut c, "aof_rewrite_in_progress"), "1");
+        assert_eq!(info_of(&mut c, "current_save_keys_total"), "3000");
+        let perc: f64 = info_of(&mut c, "current_fork_perc").parse().unwrap();
+        assert!(perc > 0.0 && perc < 100.0, "{perc}");
+        ok(c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]));
+        assert!(wait_for(Duration::from_secs(20), || {
+            info_of(&mut c, "aof_rewrite_in_progress") == "0"
+        }));
+        assert_eq!(info_of(&mut c, "current_save_keys_total"), "0");
+        assert_eq!(info_of(&mut c, "current_save_keys_processed"), "0");
+        assert_eq!(info_of(&mut c, "aof_last_bgrewrite_status"), "ok");
+    }
+}
+
 #[test]
 fn config_set_appendonly_creates_the_base_from_the_dataset() {
     let data = TempDir::new("aofcfg");
@@ -582,6 +622,64 @@ fn sigkill_under_appendfsync_always_loses_no_acknowledged_write() {
         round += 1;
     }
     assert!(acked_total > 0, "no write was acknowledged at all");
+}
+
+/// `appendfsync everysec` under SIGKILL: at most about a second of
+/// acknowledged writes may be lost (the fsync runs off the loop once a
+/// second; the write itself happens before the reply, so a process kill
+/// usually loses nothing at all).
+#[test]
+fn everysec_loses_at_most_about_a_second_on_sigkill() {
+    let data = TempDir::new("aofeverysec");
+    let d = data.path().to_string_lossy().into_owned();
+    let srv = Server::start(&args(&d, &["--appendfsync", "everysec"]));
+    let port = srv.port();
+    // (value, when acknowledged) of every INCR the writer saw answered.
+    let writer = std::thread::spawn(move || {
+        let mut c = Client::connect(port);
+        c.timeout = Duration::from_secs(3);
+        let mut acks: Vec<(u64, Instant)> = Vec::new();
+        loop {
+            if c.try_send_raw(&common::encode_strs(&["INCR", "counter"]))
+                .is_err()
+            {
+                break;
+            }
+            match c.try_read_reply() {
+                Ok(Resp::Int(n)) => acks.push((n as u64, Instant::now())),
+                _ => break,
+            }
+        }
+        acks
+    });
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    std::thread::sleep(Duration::from_millis(1500 + nanos % 1000));
+    let killed_at = Instant::now();
+    srv.signal("KILL");
+    let acks = writer.join().unwrap();
+    drop(srv);
+    let must_have = acks
+        .iter()
+        .filter(|(_, t)| *t + Duration::from_millis(1100) <= killed_at)
+        .map(|(n, _)| *n)
+        .max()
+        .unwrap_or(0);
+    assert!(must_have > 0, "the load acknowledged nothing in time");
+    let srv = Server::start(&args(&d, &["--appendfsync", "everysec"]));
+    let mut c = srv.client();
+    let got = match c.cmd(&["GET", "counter"]) {
+        Resp::Bulk(Some(b)) => String::from_utf8_lossy(&b).parse::<u64>().unwrap(),
+        _ => 0,
+    };
+    let last = acks.last().map_or(0, |a| a.0);
+    assert!(
+        got >= must_have,
+        "lost more than a second: acked {last}, {must_have} over a second before the kill, found {got}"
+    );
+    shutdown(&mut c);
 }
 
 #[test]

@@ -803,3 +803,48 @@ fn the_bgsave_child_does_not_hold_the_listening_socket() {
     }));
     ok(c.cmd(&["FLUSHALL"]));
 }
+
+/// INFO dump_payload_sanitizations counts the encoded blobs RESTORE
+/// validated deeply: under `sanitize-dump-payload yes` (and `clients` for
+/// a client's RESTORE), one per listpack/intset/quicklist node, none
+/// under `no`; CONFIG RESETSTAT zeroes it.
+#[test]
+fn restore_counts_deep_sanitizations() {
+    let s = start_ferrodis(&[]);
+    let mut c = s.client();
+    let count = |c: &mut Client| -> String {
+        let text = c.cmd(&["INFO", "stats"]).text();
+        text.lines()
+            .find_map(|l| l.strip_prefix("dump_payload_sanitizations:"))
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    c.cmd(&["HSET", "h", "a", "1", "b", "2"]);
+    c.cmd(&["SADD", "s", "1", "2", "3"]);
+    c.cmd(&["RPUSH", "l", "x", "y"]);
+    let dumps: Vec<Vec<u8>> = ["h", "s", "l"]
+        .iter()
+        .map(|k| match c.cmd(&["DUMP", k]) {
+            Resp::Bulk(Some(b)) => b,
+            other => panic!("DUMP {k}: {other:?}"),
+        })
+        .collect();
+    let restore_all = |c: &mut Client| {
+        for (k, d) in ["h", "s", "l"].iter().zip(&dumps) {
+            let r = c.cmd_bytes(&[b"RESTORE", k.as_bytes(), b"0", d, b"REPLACE"]);
+            assert_eq!(r, Resp::ok());
+        }
+    };
+    ok(c.cmd(&["CONFIG", "SET", "sanitize-dump-payload", "no"]));
+    restore_all(&mut c);
+    assert_eq!(count(&mut c), "0");
+    ok(c.cmd(&["CONFIG", "SET", "sanitize-dump-payload", "yes"]));
+    restore_all(&mut c);
+    assert_eq!(count(&mut c), "3");
+    ok(c.cmd(&["CONFIG", "SET", "sanitize-dump-payload", "clients"]));
+    restore_all(&mut c);
+    assert_eq!(count(&mut c), "6");
+    ok(c.cmd(&["CONFIG", "RESETSTAT"]));
+    assert_eq!(count(&mut c), "0");
+}

@@ -770,3 +770,58 @@ fn snapshot_children_for_replicas_do_not_outlive_their_use() {
     ));
     assert_eq!(m.cmd(&["PING"]), Resp::simple("PONG"));
 }
+
+/// A master that sends a broken EOF-marked snapshot: a truncated image
+/// followed by the end mark, then silence (a real master would wait for
+/// our ACK). The socket load must fail at once, not wait for bytes that
+/// never come, and swapdb must leave the old data in place.
+#[test]
+fn a_truncated_diskless_snapshot_fails_cleanly() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let fake = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf: Vec<u8> = Vec::new();
+        let mark = "0123456789abcdef0123456789abcdef01234567";
+        // Answer the handshake, command by command, until PSYNC.
+        loop {
+            let cmd = loop {
+                if let Ok(Some((r, used))) = common::parse_reply(&buf) {
+                    buf.drain(..used);
+                    break r.strings();
+                }
+                let mut chunk = [0u8; 512];
+                let n = s.read(&mut chunk).unwrap();
+                assert!(n > 0, "replica hung up during the handshake");
+                buf.extend_from_slice(&chunk[..n]);
+            };
+            match cmd[0].to_ascii_uppercase().as_str() {
+                "PING" => s.write_all(b"+PONG\r\n").unwrap(),
+                "PSYNC" => break,
+                _ => s.write_all(b"+OK\r\n").unwrap(),
+            }
+        }
+        let id = "f".repeat(40);
+        s.write_all(format!("+FULLRESYNC {id} 0\r\n$EOF:{mark}\r\n").as_bytes())
+            .unwrap();
+        // A header, then a string key announcing 1000 bytes with 3 present.
+        s.write_all(b"REDIS0010\x00\x01k\x43\xe8abc").unwrap();
+        s.write_all(mark.as_bytes()).unwrap();
+        // Keep the connection open, as a master waiting for an ACK would.
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let replica = start_ferrodis(false, &["--repl-diskless-load", "swapdb"]);
+    let mut r = replica.client();
+    ok(r.cmd(&["SET", "mykey", "myvalue"]));
+    ok(r.cmd(&["REPLICAOF", "127.0.0.1", &port.to_string()]));
+    assert!(replica.wait_log(
+        "Failed trying to load the MASTER synchronization DB from socket",
+        Duration::from_secs(5)
+    ));
+    assert_eq!(r.cmd(&["GET", "mykey"]), Resp::bulk("myvalue"));
+    assert_eq!(info_loading(&mut r), ("0".into(), "0".into()));
+    ok(r.cmd(&["REPLICAOF", "NO", "ONE"]));
+    fake.join().unwrap();
+}

@@ -132,6 +132,7 @@ pub fn resetstat(cx: &mut Ctx) -> CmdResult {
     cx.srv.client_mem.evicted_clients = 0;
     crate::evict::reset_stats();
     crate::lazyfree::reset_stats();
+    crate::persistence::load::reset_sanitizations();
     for c in cx.srv.commands.iter_mut() {
         c.stats = Default::default();
         for s in c.subcommands.iter_mut() {

@@ -48,8 +48,8 @@ pub enum AofState {
 #[derive(Debug)]
 pub struct AofChild {
     pub pid: i32,
-    /// Read end of the pipe the child reports its copy-on-write size on.
-    pub(super) info: Option<std::os::fd::OwnedFd>,
+    /// Read end of the child info pipe (progress, copy-on-write size).
+    pub(super) info: Option<super::fork::InfoReader>,
 }
 
 /// Everything the server keeps about the AOF (the aof_* fields of Redis'
@@ -396,7 +396,7 @@ pub fn open_if_needed_on_server_start(srv: &mut Server) {
         let fname = srv.cfg.appendfilename.clone();
         let base = srv.aof.manifest.new_base(&fname, preamble);
         let path = aof_path(srv, &base);
-        if !super::aof_rewrite::rewrite_to_file(srv, &path) {
+        if !super::aof_rewrite::rewrite_to_file(srv, &path, &mut |_| {}) {
             std::process::exit(1);
         }
         info!("Creating AOF base file {base} on server start");

@@ -238,7 +238,9 @@ pub fn write_commands<W: Write>(
     dbs: &[Db],
     timestamp: Option<i64>,
     key_save_delay_us: i64,
+    on_key: &mut dyn FnMut(u64),
 ) -> std::io::Result<W> {
+    let mut written = 0u64;
     let mut c = Cmds {
         out,
         scratch: Vec::with_capacity(32),
@@ -265,6 +267,8 @@ pub fn write_commands<W: Write>(
             if key_save_delay_us != 0 {
                 super::save::debug_delay(key_save_delay_us);
             }
+            written += 1;
+            on_key(written);
         }
     }
     Ok(c.out)
@@ -273,7 +277,7 @@ pub fn write_commands<W: Write>(
 /// Write a complete base file at `target` (rewriteAppendOnlyFile): a temp
 /// file in `dir`, flushed and fsynced, renamed over `target`. False (logged)
 /// on failure.
-pub fn rewrite_to_file(srv: &Server, target: &Path) -> bool {
+pub fn rewrite_to_file(srv: &Server, target: &Path, on_key: &mut dyn FnMut(u64)) -> bool {
     let tmp = format!("temp-rewriteaof-{}.aof", std::process::id());
     let file = match File::create(&tmp) {
         Ok(f) => f,
@@ -287,13 +291,13 @@ pub fn rewrite_to_file(srv: &Server, target: &Path) -> bool {
     };
     let bw = BufWriter::with_capacity(1 << 16, file);
     let written = if srv.cfg.aof_use_rdb_preamble {
-        super::write_snapshot_with(srv, bw, true, &mut |_| {})
+        super::write_snapshot_with(srv, bw, true, on_key)
     } else {
         let ts = srv
             .cfg
             .aof_timestamp_enabled
             .then(|| crate::logging::now_ms() / 1000);
-        write_commands(bw, &srv.dbs, ts, srv.cfg.rdb_key_save_delay as i64)
+        write_commands(bw, &srv.dbs, ts, srv.cfg.rdb_key_save_delay as i64, on_key)
     };
     let result = written
         .and_then(|bw| bw.into_inner().map_err(|e| e.into_error()))
@@ -354,14 +358,12 @@ pub fn rewrite_background(srv: &mut Server) -> bool {
         Ok(ForkResult::Child) => {
             super::fork::enter_child(srv, "redis-aof-rewrite");
             let tmp = bg_temp_name(std::process::id() as i32);
-            let ok = rewrite_to_file(srv, Path::new(&tmp));
+            let mut report = super::fork::InfoWriter::new(pipe.map(|(_, w)| w));
+            let ok = rewrite_to_file(srv, Path::new(&tmp), &mut |keys| report.progress(keys));
             if ok {
                 info!("Successfully created the temporary AOF base file {tmp}");
                 // The COW size for INFO aof_last_cow_size (sendChildCowInfo).
-                if let Some((_, w)) = &pipe {
-                    let cow = super::fork::private_dirty_bytes();
-                    let _ = nix::unistd::write(w, &cow.to_le_bytes());
-                }
+                report.done(super::fork::INFO_AOF_COW);
             }
             // SAFETY: a forked copy of the server ends without running
             // destructors or flushing state shared with the parent.
@@ -374,9 +376,10 @@ pub fn rewrite_background(srv: &mut Server) -> bool {
             info!("Background append only file rewriting started by pid {child}");
             srv.aof.rewrite_scheduled = false;
             srv.aof.rewrite_time_start = crate::logging::now_ms() / 1000;
+            srv.current_save_keys_total = srv.dbs.iter().map(|d| d.len() as u64).sum();
             srv.aof.child = Some(AofChild {
                 pid: child.as_raw(),
-                info: pipe.map(|(r, _)| r),
+                info: pipe.map(|(r, _)| super::fork::InfoReader::new(r)),
             });
             true
         }
@@ -432,6 +435,7 @@ pub fn kill_child(srv: &mut Server) {
     }
     remove_temp_files(ch.pid);
     set_resize_policy(ResizePolicy::Enable);
+    super::fork::reset_current_info(srv);
     srv.aof.rewrite_time_start = -1;
 }
 
@@ -442,6 +446,7 @@ fn remove_temp_files(pid: i32) {
 
 /// Reap a finished rewrite child (checkChildrenDone), from cron.
 pub fn check_child_done(srv: &mut Server) {
+    read_child_info(srv);
     let Some(pid) = srv.aof.child.as_ref().map(|c| c.pid) else {
         return;
     };
@@ -457,9 +462,10 @@ pub fn check_child_done(srv: &mut Server) {
         }
     };
     // The child wrote its report (if any) before exiting: it is in the pipe.
-    read_cow_report(srv);
+    read_child_info(srv);
     srv.aof.child = None;
     set_resize_policy(ResizePolicy::Enable);
+    super::fork::reset_current_info(srv);
     match status {
         WaitStatus::Exited(_, 0) => rewrite_done_ok(srv, pid),
         WaitStatus::Exited(..) => {
@@ -480,20 +486,14 @@ pub fn check_child_done(srv: &mut Server) {
     rewrite_cleanup(srv, pid);
 }
 
-/// Take the child's COW report, if it sent one (receiveChildInfo).
-fn read_cow_report(srv: &mut Server) {
-    use std::os::fd::AsRawFd;
-    let Some(fd) = srv.aof.child.as_ref().and_then(|c| c.info.as_ref()) else {
+/// Drain the child's progress and COW reports (receiveChildInfo).
+fn read_child_info(srv: &mut Server) {
+    let Some(mut reader) = srv.aof.child.as_mut().and_then(|c| c.info.take()) else {
         return;
     };
-    let mut buf = [0u8; 8];
-    if let Ok(8) = nix::unistd::read(fd.as_raw_fd(), &mut buf) {
-        let cow = u64::from_le_bytes(buf);
-        srv.aof.last_cow_size = cow;
-        info!(
-            "Fork CoW for AOF rewrite: current {} MB",
-            cow / (1024 * 1024)
-        );
+    reader.apply(srv);
+    if let Some(c) = srv.aof.child.as_mut() {
+        c.info = Some(reader);
     }
 }
 
@@ -598,7 +598,14 @@ mod tests {
             false,
         );
         db.set_expire(b"k", 1234);
-        let out = write_commands(Vec::new(), std::slice::from_ref(&db), Some(7), 0).unwrap();
+        let out = write_commands(
+            Vec::new(),
+            std::slice::from_ref(&db),
+            Some(7),
+            0,
+            &mut |_| {},
+        )
+        .unwrap();
         assert_eq!(
             out,
             b"#TS:7\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n\

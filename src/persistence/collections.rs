@@ -112,6 +112,7 @@ pub fn read_quicklist(r: &mut Reader<'_>, v2: bool, o: &LoadOpts) -> Result<Opti
             ql.append_plain(data);
             continue;
         }
+        super::load::count_sanitization(o);
         let lp = if v2 {
             match Listpack::from_bytes(data) {
                 Some(lp) => lp,

@@ -35,12 +35,10 @@ pub struct RdbChild {
     /// Unix seconds when it started (rdb_current_bgsave_time_sec).
     pub start: i64,
     /// Read end of the child info pipe (non-blocking).
-    info: Option<OwnedFd>,
+    info: Option<InfoReader>,
     /// The snapshot goes to replica sockets through a pipe (diskless
     /// sync), not to a file (rdb_child_type SOCKET).
     pub socket: bool,
-    /// Bytes of a record split across reads.
-    partial: Vec<u8>,
     /// A diskless child that exited cleanly before its last bytes were
     /// relayed: reaped already, reported once the pipe is drained.
     exited: Option<WaitStatus>,
@@ -50,7 +48,8 @@ pub struct RdbChild {
 /// 17 bytes, under PIPE_BUF, so each write arrives whole.
 const RECORD: usize = 17;
 const INFO_CURRENT: u8 = 1;
-const INFO_RDB_COW: u8 = 2;
+pub const INFO_RDB_COW: u8 = 2;
+pub const INFO_AOF_COW: u8 = 3;
 
 /// The process's private dirty memory (zmalloc_get_private_dirty): what a
 /// forked child has copied so far.
@@ -83,6 +82,97 @@ fn send_info(fd: &OwnedFd, kind: u8, keys: u64) {
             // SAFETY: _exit ends this fork child at once, as it must.
             unsafe { nix::libc::_exit(1) }
         }
+    }
+}
+
+/// A fork child's side of the info pipe: progress about once a second
+/// (the clock is read every 1024 keys), then its final COW size. A child
+/// whose parent died exits at its next report.
+pub struct InfoWriter {
+    fd: Option<OwnedFd>,
+    last: std::time::Instant,
+}
+
+impl InfoWriter {
+    pub fn new(fd: Option<OwnedFd>) -> InfoWriter {
+        InfoWriter {
+            fd,
+            last: std::time::Instant::now(),
+        }
+    }
+
+    /// `keys` written so far.
+    pub fn progress(&mut self, keys: u64) {
+        if keys.is_multiple_of(1024) && self.last.elapsed().as_secs() >= 1 {
+            self.last = std::time::Instant::now();
+            if let Some(fd) = &self.fd {
+                send_info(fd, INFO_CURRENT, keys);
+            }
+        }
+    }
+
+    /// The work is done: report the COW size as `kind`.
+    pub fn done(&self, kind: u8) {
+        if let Some(fd) = &self.fd {
+            send_info(fd, kind, 0);
+        }
+    }
+}
+
+/// The parent's side of a child's info pipe (receiveChildInfo): records
+/// split across reads wait for their rest.
+#[derive(Debug)]
+pub struct InfoReader {
+    fd: OwnedFd,
+    partial: Vec<u8>,
+}
+
+impl InfoReader {
+    pub fn new(fd: OwnedFd) -> InfoReader {
+        InfoReader {
+            fd,
+            partial: Vec::new(),
+        }
+    }
+
+    /// Drain the pipe into INFO's current_* fields and the last COW sizes.
+    pub fn apply(&mut self, srv: &mut Server) {
+        let mut buf = [0u8; RECORD * 16];
+        loop {
+            match nix::unistd::read(self.fd.as_raw_fd(), &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => self.partial.extend_from_slice(&buf[..n]),
+            }
+        }
+        let whole = self.partial.len() / RECORD * RECORD;
+        for r in self.partial[..whole].chunks_exact(RECORD) {
+            let mut k = [0u8; 8];
+            k.copy_from_slice(&r[1..9]);
+            let mut c = [0u8; 8];
+            c.copy_from_slice(&r[9..]);
+            let (keys, cow) = (u64::from_le_bytes(k), u64::from_le_bytes(c));
+            match r[0] {
+                INFO_CURRENT => {
+                    srv.current_cow_size = cow;
+                    srv.current_cow_peak = srv.current_cow_peak.max(cow);
+                    srv.current_cow_size_age = crate::logging::now_ms();
+                    srv.current_save_keys_processed = keys;
+                }
+                INFO_RDB_COW => {
+                    srv.rdb_last_cow_size = cow;
+                    info!("Fork CoW for RDB: current {} MB", cow / (1024 * 1024));
+                }
+                INFO_AOF_COW => {
+                    srv.aof.last_cow_size = cow;
+                    info!(
+                        "Fork CoW for AOF rewrite: current {} MB",
+                        cow / (1024 * 1024)
+                    );
+                }
+                _ => {}
+            }
+        }
+        self.partial.drain(..whole);
     }
 }
 
@@ -155,23 +245,14 @@ fn fork_save(srv: &mut Server, to_pipe: Option<OwnedFd>) -> bool {
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             enter_child(srv, "redis-rdb-bgsave");
-            let tx = pipe.map(|(_, w)| w);
-            // Report about once a second, checking the clock every 1024 keys.
-            let mut last = std::time::Instant::now();
-            let mut progress = |keys: u64| {
-                if keys.is_multiple_of(1024) && last.elapsed().as_secs() >= 1 {
-                    last = std::time::Instant::now();
-                    if let Some(fd) = &tx {
-                        send_info(fd, INFO_CURRENT, keys);
-                    }
-                }
-            };
+            let mut report = InfoWriter::new(pipe.map(|(_, w)| w));
+            let mut progress = |keys: u64| report.progress(keys);
             let ok = match to_pipe {
                 Some(p) => save_to_pipe(srv, p, &mut progress),
                 None => super::rdb_save_with(srv, &mut progress),
             };
-            if let (true, Some(fd)) = (ok, &tx) {
-                send_info(fd, INFO_RDB_COW, 0);
+            if ok {
+                report.done(INFO_RDB_COW);
             }
             // SAFETY: _exit ends the child at once, which is what a forked
             // copy of the server must do (no flushing of shared buffers).
@@ -193,8 +274,7 @@ fn fork_save(srv: &mut Server, to_pipe: Option<OwnedFd>) -> bool {
             srv.rdb_child = Some(RdbChild {
                 pid: child.as_raw(),
                 start: crate::logging::now_ms() / 1000,
-                info: pipe.map(|(r, _)| r),
-                partial: Vec::new(),
+                info: pipe.map(|(r, _)| InfoReader::new(r)),
                 exited: None,
                 socket,
             });
@@ -247,6 +327,8 @@ pub fn check_child_done(srv: &mut Server) {
         }
         return;
     }
+    // Its last record (the COW size) was written before it exited.
+    read_child_info(srv);
     let now = crate::logging::now_ms() / 1000;
     srv.rdb_child = None;
     set_resize_policy(ResizePolicy::Enable);
@@ -312,53 +394,16 @@ pub fn kill_child(srv: &mut Server) {
 
 /// Drains the child info pipe (receiveChildInfo).
 fn read_child_info(srv: &mut Server) {
-    let Some(ch) = srv.rdb_child.as_mut() else {
+    let Some(mut reader) = srv.rdb_child.as_mut().and_then(|ch| ch.info.take()) else {
         return;
     };
-    let Some(fd) = &ch.info else {
-        return;
-    };
-    let mut buf = [0u8; RECORD * 16];
-    loop {
-        match nix::unistd::read(fd.as_raw_fd(), &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => ch.partial.extend_from_slice(&buf[..n]),
-        }
-    }
-    let records: Vec<[u8; RECORD]> = ch
-        .partial
-        .chunks_exact(RECORD)
-        .map(|c| {
-            let mut r = [0u8; RECORD];
-            r.copy_from_slice(c);
-            r
-        })
-        .collect();
-    let whole = records.len() * RECORD;
-    ch.partial.drain(..whole);
-    for r in records {
-        let mut k = [0u8; 8];
-        k.copy_from_slice(&r[1..9]);
-        let mut c = [0u8; 8];
-        c.copy_from_slice(&r[9..]);
-        let (keys, cow) = (u64::from_le_bytes(k), u64::from_le_bytes(c));
-        match r[0] {
-            INFO_CURRENT => {
-                srv.current_cow_size = cow;
-                srv.current_cow_peak = srv.current_cow_peak.max(cow);
-                srv.current_cow_size_age = crate::logging::now_ms();
-                srv.current_save_keys_processed = keys;
-            }
-            INFO_RDB_COW => {
-                srv.rdb_last_cow_size = cow;
-                info!("Fork CoW for RDB: current {} MB", cow / (1024 * 1024));
-            }
-            _ => {}
-        }
+    reader.apply(srv);
+    if let Some(ch) = srv.rdb_child.as_mut() {
+        ch.info = Some(reader);
     }
 }
 
-fn reset_current_info(srv: &mut Server) {
+pub fn reset_current_info(srv: &mut Server) {
     srv.current_cow_size = 0;
     srv.current_cow_peak = 0;
     srv.current_cow_size_age = 0;

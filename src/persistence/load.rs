@@ -29,6 +29,28 @@ use crate::types::listpack::{Listpack, MAX_SAFETY_SIZE};
 use crate::types::set::Set;
 use crate::types::value::Value;
 
+/// Blobs validated deeply (INFO dump_payload_sanitizations). A process
+/// counter like Redis' stat: the loaders are plain functions without the
+/// server at hand, and the server runs one thread.
+static SANITIZATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// One encoded blob (listpack, ziplist, intset, stream node) validated
+/// under `sanitize-dump-payload`: counted as Redis counts them.
+pub fn count_sanitization(o: &LoadOpts) {
+    if o.deep {
+        SANITIZATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+pub fn sanitizations() -> u64 {
+    SANITIZATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// CONFIG RESETSTAT.
+pub fn reset_sanitizations() {
+    SANITIZATIONS.store(0, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The configuration loading depends on.
 #[derive(Clone, Copy, Debug)]
 pub struct LoadOpts {
@@ -84,15 +106,33 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, o: &LoadOpts) -> Result<Option<Valu
             super::collections::read_quicklist(r, t == TYPE_LIST_QUICKLIST_2, o)
         }
         TYPE_HASH_ZIPMAP => read_hash_zipmap(&r.string()?, o),
-        TYPE_LIST_ZIPLIST => super::collections::read_list_ziplist(&r.string()?, o),
-        TYPE_SET_INTSET => read_intset(r.string()?, o),
-        TYPE_ZSET_ZIPLIST | TYPE_ZSET_LISTPACK => {
-            super::collections::read_zset_blob(r.string()?, t == TYPE_ZSET_LISTPACK, o)
+        TYPE_LIST_ZIPLIST => {
+            let zl = r.string()?;
+            count_sanitization(o);
+            super::collections::read_list_ziplist(&zl, o)
         }
-        TYPE_HASH_ZIPLIST => read_hash_ziplist(&r.string()?, o),
-        TYPE_HASH_LISTPACK => read_hash_listpack(r.string()?, o),
+        TYPE_SET_INTSET => {
+            let blob = r.string()?;
+            count_sanitization(o);
+            read_intset(blob, o)
+        }
+        TYPE_ZSET_ZIPLIST | TYPE_ZSET_LISTPACK => {
+            let blob = r.string()?;
+            count_sanitization(o);
+            super::collections::read_zset_blob(blob, t == TYPE_ZSET_LISTPACK, o)
+        }
+        TYPE_HASH_ZIPLIST => {
+            let zl = r.string()?;
+            count_sanitization(o);
+            read_hash_ziplist(&zl, o)
+        }
+        TYPE_HASH_LISTPACK => {
+            let blob = r.string()?;
+            count_sanitization(o);
+            read_hash_listpack(blob, o)
+        }
         TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => {
-            super::stream_rdb::read_stream(r, t == TYPE_STREAM_LISTPACKS_2)
+            super::stream_rdb::read_stream(r, t == TYPE_STREAM_LISTPACKS_2, o)
         }
         TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
             let id = r.length()?;

@@ -74,7 +74,11 @@ fn raw_id(r: &mut Reader<'_>, what: &str) -> Result<StreamId> {
 
 /// Reads a stream of type STREAM_LISTPACKS (`v2` false) or
 /// STREAM_LISTPACKS_2.
-pub fn read_stream(r: &mut Reader<'_>, v2: bool) -> Result<Option<Value>> {
+pub fn read_stream(
+    r: &mut Reader<'_>,
+    v2: bool,
+    o: &super::load::LoadOpts,
+) -> Result<Option<Value>> {
     let mut s = Stream::new();
     // Each node needs at least a 16-byte key and a listpack.
     let nodes = r.count(18)?;
@@ -87,6 +91,7 @@ pub fn read_stream(r: &mut Reader<'_>, v2: bool) -> Result<Option<Value>> {
             return corrupt("Stream node key entry is not the size of a stream ID");
         };
         let bytes = r.string()?;
+        super::load::count_sanitization(o);
         let lp = match Listpack::from_bytes(bytes) {
             Some(lp) if node::validate(&lp) => lp,
             _ => return corrupt("Stream listpack integrity check failed."),
@@ -207,7 +212,7 @@ mod tests {
         write_stream(&mut w, &s).unwrap();
         let bytes = w.into_inner();
         let mut r = Reader::new(&bytes);
-        let Some(Value::Stream(t)) = read_stream(&mut r, true).unwrap() else {
+        let Some(Value::Stream(t)) = read_stream(&mut r, true, &Default::default()).unwrap() else {
             panic!("not a stream");
         };
         assert_eq!(r.remaining(), 0);
@@ -228,14 +233,17 @@ mod tests {
         let bytes = w.into_inner();
         for cut in 0..bytes.len() {
             let mut r = Reader::new(&bytes[..cut]);
-            assert!(read_stream(&mut r, true).is_err(), "cut at {cut}");
+            assert!(
+                read_stream(&mut r, true, &Default::default()).is_err(),
+                "cut at {cut}"
+            );
         }
         // Flip every byte in turn: never a panic.
         for i in 0..bytes.len() {
             let mut b = bytes.clone();
             b[i] ^= 0x5a;
             let mut r = Reader::new(&b);
-            let _ = read_stream(&mut r, true);
+            let _ = read_stream(&mut r, true, &Default::default());
         }
     }
 }

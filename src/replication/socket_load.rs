@@ -256,6 +256,11 @@ pub fn load(
                 let have = input.window().len();
                 let want = (have * 2).max(have + READ_CHUNK);
                 input.fill(srv, want)?;
+                if input.window().len() == have {
+                    // Nothing more is coming (the end mark is in): the
+                    // image is truncated or its lengths lie.
+                    return Err(Failed::Data(loader.locate(RdbError::Eof, input.buf.len())));
+                }
             }
             Err(e) => {
                 let e = loader.locate(e, r.pos);
