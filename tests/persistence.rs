@@ -848,3 +848,38 @@ fn restore_counts_deep_sanitizations() {
     ok(c.cmd(&["CONFIG", "RESETSTAT"]));
     assert_eq!(count(&mut c), "0");
 }
+
+/// A BGSAVE is the image of the moment it forked: writes made while the
+/// child works (overwrites, deletes, new keys, enough to grow the tables)
+/// are not in the file.
+#[test]
+fn a_bgsave_is_the_point_in_time_image() {
+    let f = start_ferrodis(&[]);
+    let mut c = f.client();
+    ok(c.cmd(&["DEBUG", "POPULATE", "2000"]));
+    c.cmd(&["RPUSH", "list", "a", "b", "c"]);
+    c.cmd(&["HSET", "hash", "f", "v"]);
+    let before = c.cmd(&["DEBUG", "DIGEST"]);
+    // 1 ms per key: about two seconds of saving.
+    ok(c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "1000"]));
+    assert_eq!(
+        c.cmd(&["BGSAVE"]),
+        Resp::simple("Background saving started")
+    );
+    for i in 0..500 {
+        ok(c.cmd(&["SET", &format!("key:{i}"), "changed"]));
+        c.cmd(&["DEL", &format!("key:{}", 1000 + i)]);
+        ok(c.cmd(&["SET", &format!("new:{i}"), &"x".repeat(100)]));
+    }
+    c.cmd(&["RPUSH", "list", "d"]);
+    c.cmd(&["HSET", "hash", "f", "w"]);
+    assert_ne!(c.cmd(&["DEBUG", "DIGEST"]), before);
+    assert!(f.wait_log(
+        "Background saving terminated with success",
+        Duration::from_secs(30)
+    ));
+    ok(c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]));
+    ok(c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]));
+    assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), before);
+    assert_eq!(c.cmd(&["DBSIZE"]).int(), 2002);
+}
