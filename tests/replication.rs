@@ -825,3 +825,31 @@ fn a_truncated_diskless_snapshot_fails_cleanly() {
     ok(r.cmd(&["REPLICAOF", "NO", "ONE"]));
     fake.join().unwrap();
 }
+
+/// replica-lazy-flush: the old dataset a full sync replaces is freed in
+/// the background (lazyfreed_objects counts it), for disk and socket
+/// loads alike.
+#[test]
+fn replica_lazy_flush_frees_the_old_data_in_the_background() {
+    let master = start_ferrodis(false, &[]);
+    let mut m = master.client();
+    ok(m.cmd(&["SET", "from-master", "1"]));
+    for load in ["disabled", "swapdb"] {
+        let replica = start_ferrodis(
+            false,
+            &["--replica-lazy-flush", "yes", "--repl-diskless-load", load],
+        );
+        let mut r = replica.client();
+        ok(r.cmd(&["DEBUG", "POPULATE", "5000"]));
+        ok(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]));
+        wait_in_sync(&mut m, &mut r);
+        assert_eq!(r.cmd(&["DBSIZE"]).int(), 1);
+        assert!(
+            common::wait_for(Duration::from_secs(10), || {
+                info_field(&mut r, "memory", "lazyfreed_objects") == "5000"
+            }),
+            "{load}: lazyfreed_objects {}",
+            info_field(&mut r, "memory", "lazyfreed_objects")
+        );
+    }
+}

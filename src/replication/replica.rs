@@ -296,9 +296,19 @@ fn stop_persistence_for_load(srv: &mut Server) {
 /// (signalFlushedDb).
 fn empty_data(srv: &mut Server) {
     crate::db::signal_flushed_db(srv, None, false);
+    let lazy = srv.cfg.replica_lazy_flush;
     for db in srv.dbs.iter_mut() {
-        drop(db.take_all());
-        db.local_expires.clear();
+        discard_db(db, lazy);
+    }
+}
+
+/// Free a database's keys: in the background under replica-lazy-flush
+/// (a big dataset then goes without stalling the loop), else now.
+fn discard_db(db: &mut crate::db::Db, lazy: bool) {
+    let (keys, expires) = db.take_all();
+    db.local_expires.clear();
+    if lazy {
+        crate::lazyfree::free_db(keys, expires);
     }
 }
 
@@ -342,8 +352,9 @@ fn finish_full_sync(srv: &mut Server, payload: Payload) {
             warn!(
                 "Failed trying to load the MASTER synchronization DB from disk, check server logs."
             );
+            let lazy = srv.cfg.replica_lazy_flush;
             for db in srv.dbs.iter_mut() {
-                drop(db.take_all());
+                discard_db(db, lazy);
             }
             srv.repl.replica.state = LinkState::Connect;
             return;
@@ -426,7 +437,10 @@ fn load_from_socket(srv: &mut Server, framing: super::link::SocketFraming) {
                 crate::persistence::report_load_error(e);
             }
             warn!("Failed trying to load the MASTER synchronization DB from socket, check server logs.");
-            drop(dbs);
+            let mut dbs = dbs;
+            for db in dbs.iter_mut() {
+                discard_db(db, srv.cfg.replica_lazy_flush);
+            }
             if swapdb {
                 info!("MASTER <-> REPLICA sync: Discarding the half-loaded data");
             }
@@ -440,9 +454,11 @@ fn load_from_socket(srv: &mut Server, framing: super::link::SocketFraming) {
         attach_to_new_master(srv);
         info!("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
         crate::db::signal_flushed_db(srv, None, false);
-        let old = std::mem::replace(&mut srv.dbs, dbs);
-        drop(old);
+        let mut old = std::mem::replace(&mut srv.dbs, dbs);
         info!("MASTER <-> REPLICA sync: Discarding the old data");
+        for db in old.iter_mut() {
+            discard_db(db, srv.cfg.replica_lazy_flush);
+        }
     } else {
         srv.dbs = dbs;
     }
