@@ -22,9 +22,13 @@
 #     unit/type/incr                       one unit per line
 #     # comment                            full-line comments, blank lines
 #     skip UNIT<TAB>PATTERN<TAB># reason   skip one test of UNIT
+#     vary UNIT<TAB>MIN<TAB># reason       UNIT's test count is not fixed
 # PATTERN is given to runtest as --skiptest: the exact test name, or, when
 # it starts with "/", a Tcl regular expression searched in the name. The
 # reason says which missing capability the test waits for.
+# A "vary" unit repeats its tests for a fixed time or at random (the
+# baseline's count is one draw, for Redis too): it must run at least MIN
+# tests, and every test it runs must pass, instead of matching the count.
 #
 # Gate, per unit (status):
 #   PASS       no failure, and [ok] count == baseline passed - [skip] count
@@ -32,7 +36,7 @@
 #   EXCEPTION  an [exception]: the unit aborted, later tests did not run
 #   TIMEOUT    killed after --timeout seconds, or runtest's own [TIMEOUT]
 #   CRASH      a server crash report, or runtest died without a verdict
-#   SHORT      fewer [ok] than the baseline minus our skips
+#   SHORT      fewer [ok] than the baseline minus our skips (or than MIN)
 #   BADSKIP    a skip line of the unit matched no test (typo?); not rerun
 #   RERUN-PASS failed first, passed when run again (listed in the summary)
 # The last line is "redis-suite: N passed, N failed, N skipped"; the exit
@@ -113,7 +117,7 @@ readonly CACHE SUITE=$CACHE/redis-$REDIS_VERSION
 # line. Malformed lines are errors: a list that silently means something
 # else than it says is worse than a failed run.
 CLAIMED=()
-declare -A SKIPS=()
+declare -A SKIPS=() VARY=()
 read_units_file() {
     local line n=0 rest unit pat reason extra
     [[ -f $UNITS_FILE ]] || die "missing $UNITS_FILE"
@@ -127,6 +131,15 @@ read_units_file() {
                 die "$UNITS_FILE:$n: want 'skip UNIT<TAB>test name or /regexp<TAB># reason'"
             [[ ${reason#\#} =~ [^[:space:]] ]] || die "$UNITS_FILE:$n: the reason is empty"
             SKIPS[$unit]+=$pat$'\n'
+            continue
+        fi
+        if [[ $line =~ ^vary[[:space:]]+(.*)$ ]]; then
+            rest=${BASH_REMATCH[1]}
+            IFS=$'\t' read -r unit pat reason extra <<<"$rest"
+            [[ -n $unit && $pat =~ ^[0-9]+$ && -z $extra && $reason == \#* ]] ||
+                die "$UNITS_FILE:$n: want 'vary UNIT<TAB>minimum test count<TAB># reason'"
+            [[ ${reason#\#} =~ [^[:space:]] ]] || die "$UNITS_FILE:$n: the reason is empty"
+            VARY[$unit]=$pat
             continue
         fi
         line=${line%%#*}                      # trailing comment
@@ -356,6 +369,9 @@ judge() {
     read -r ok err skip _ exc tmo crash verdict < <(parse_log "$log")
     local base=${BASE_OK[$unit]:-} expect=-1 bad
     [[ -z $base ]] || expect=$((base - skip))
+    if [[ -n ${VARY[$unit]:-} ]]; then
+        expect=${VARY[$unit]} base="min ${VARY[$unit]}"
+    fi
     bad=$(unmatched_skips "$unit" "$log")
     R_OK=$ok R_SKIP=$skip R_FAILED=$err R_SECS=$secs
     if ((rc == 124 || rc == 137 || tmo)); then
@@ -439,6 +455,9 @@ for u in "${UNITS[@]}"; do
 done
 for u in "${!SKIPS[@]}"; do
     [[ -f $SUITE/tests/$u.tcl ]] || die "skip line for unknown unit '$u'"
+done
+for u in "${!VARY[@]}"; do
+    [[ -f $SUITE/tests/$u.tcl ]] || die "vary line for unknown unit '$u'"
 done
 
 declare -A BASE_OK=() BASE_SECS=()
