@@ -114,6 +114,13 @@ fn clients_cron(srv: &mut Server) {
             continue;
         }
         resize_query_buffer(c, now);
+        if srv.reply_buffer_resizing {
+            match c.resize_reply_buffer(srv.now_ms, srv.reply_buffer_peak_reset_ms) {
+                -1 => srv.stats.reply_buffer_shrinks += 1,
+                1 => srv.stats.reply_buffer_expands += 1,
+                _ => {}
+            }
+        }
         // The soft limit's time runs out without any new output: only this
         // periodic check notices a client that stays over it.
         if c.flags & (flags::REPLICA | flags::MASTER) == 0 && c.has_pending_output() {

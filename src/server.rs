@@ -36,6 +36,9 @@ const BIG_ARG: usize = 32 * 1024 + 1;
 /// Reads per readable event before yielding to other clients.
 const MAX_READS_PER_EVENT: usize = 16;
 
+/// REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME.
+pub const REPLY_BUFFER_PEAK_RESET_MS: i64 = 5000;
+
 pub struct Server {
     pub cfg: Config,
     /// Absolute path of the config file, if any (CONFIG REWRITE, INFO).
@@ -139,6 +142,9 @@ pub struct Server {
     /// A replica loads its master's snapshot while serving its old data
     /// (repl-diskless-load swapdb within one history).
     pub async_loading: bool,
+    /// DEBUG REPLYBUFFER RESIZING / PEAK-RESET-TIME (ms, -1 never).
+    pub reply_buffer_resizing: bool,
+    pub reply_buffer_peak_reset_ms: i64,
     /// State of `rand01` (LFU counter increments).
     rng: u64,
     /// Wall-clock ms at monotonic time `clock_base_ns` (see `unix_ms_at`).
@@ -253,6 +259,8 @@ impl Server {
             pause_write_only: false,
             loading: false,
             async_loading: false,
+            reply_buffer_resizing: true,
+            reply_buffer_peak_reset_ms: REPLY_BUFFER_PEAK_RESET_MS,
             rng: (now as u64) | 1,
             clock_base_ns: mono_ns(),
             clock_base_unix_ns: unix_ns(),
@@ -559,6 +567,13 @@ impl Server {
             Ok(done) => {
                 self.stats.net_output_bytes += (before - c.pending_output()) as u64;
                 if done {
+                    // Room kept past the reply buffer (for the next
+                    // pipelined batch) is memory maxmemory counts: with a
+                    // limit, give it back as Redis frees its reply list,
+                    // or replies would feed evictions (tracking pushes).
+                    if self.cfg.maxmemory != 0 && c.out.capacity() > c.buf_size {
+                        c.out = Vec::with_capacity(c.buf_size);
+                    }
                     if c.flags & flags::WANT_WRITE != 0 {
                         c.flags &= !flags::WANT_WRITE;
                         let tok = Token(c.token);

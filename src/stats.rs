@@ -138,6 +138,9 @@ pub struct Stats {
     /// Read and write calls on client sockets (total_reads/writes_processed).
     pub reads_processed: u64,
     pub writes_processed: u64,
+    /// Reply buffers resized by clients cron (reply_buffer_shrinks/expands).
+    pub reply_buffer_shrinks: u64,
+    pub reply_buffer_expands: u64,
 }
 
 /// Redis stops adding new error codes to errorstats past this many.

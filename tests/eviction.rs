@@ -376,3 +376,81 @@ fn replica_ignore_maxmemory_leaves_eviction_to_the_master() {
     config_set(&mut r, "replica-ignore-maxmemory", "no");
     assert!(wait_for(Duration::from_secs(5), || evicted(&mut r) > 0));
 }
+
+/// Invalidations pushed to tracking clients by evictions must not feed
+/// more evictions: the eviction loop counts only what deleting freed, and
+/// the room a written reply took is given back under a limit, so one
+/// round evicts about the 40 KB asked for and the next commands evict
+/// nothing more (Redis' "eviction feedback loop" test).
+#[test]
+fn tracking_invalidations_do_not_feed_evictions() {
+    let s = Server::start(&[]);
+    let mut c = s.client();
+    config_set(&mut c, "maxmemory-policy", "allkeys-lru");
+    config_set(&mut c, "maxmemory-eviction-tenacity", "100");
+    let mut trackers: Vec<Client> = (0..10).map(|_| s.client()).collect();
+    for t in trackers.iter_mut() {
+        t.cmd(&["HELLO", "3"]);
+        assert_eq!(t.cmd(&["CLIENT", "TRACKING", "on"]), Resp::ok());
+    }
+    for j in 0..300 {
+        let key = format!("{j}{}", "x".repeat(1000));
+        assert_eq!(c.cmd(&["SET", &key, "x"]), Resp::ok());
+        for t in trackers.iter_mut() {
+            t.cmd(&["GET", &key]);
+        }
+    }
+    let limit = used(&mut c) - 40_000;
+    config_set(&mut c, "maxmemory", &limit.to_string());
+    let first = evicted(&mut c);
+    assert!((10..=60).contains(&first), "evicted {first}");
+    let keys = c.cmd(&["DBSIZE"]).int();
+    assert!((240..=290).contains(&keys), "dbsize {keys}");
+    assert_eq!(evicted(&mut c), first, "evictions went on");
+}
+
+/// The reply buffer (CLIENT LIST rbs/rbp): an idle client's shrinks to
+/// 1 KiB once its peak is reset, a client fetching big values gets it
+/// back up to 16 KiB, and INFO counts both moves.
+#[test]
+fn reply_buffers_shrink_when_idle_and_grow_for_big_replies() {
+    let s = Server::start(&["--enable-debug-command", "yes"]);
+    let mut c = s.client();
+    assert_eq!(
+        c.cmd(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100"]),
+        Resp::ok()
+    );
+    let mut t = s.client();
+    assert_eq!(t.cmd(&["CLIENT", "SETNAME", "watched"]), Resp::ok());
+    let rbs = |c: &mut Client| -> usize {
+        let list = c.cmd(&["CLIENT", "LIST"]).text();
+        let line = list
+            .lines()
+            .find(|l| l.contains("name=watched"))
+            .unwrap_or("");
+        line.split(' ')
+            .find_map(|f| f.strip_prefix("rbs="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    assert_eq!(rbs(&mut c), 16384, "a new client starts with 16 KiB");
+    assert!(wait_for(Duration::from_secs(3), || {
+        let n = rbs(&mut c);
+        (1024..2048).contains(&n)
+    }));
+    assert_eq!(c.cmd(&["SET", "big", &"x".repeat(32768)]), Resp::ok());
+    assert_eq!(
+        c.cmd(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "never"]),
+        Resp::ok()
+    );
+    assert!(wait_for(Duration::from_secs(5), || {
+        t.cmd(&["GET", "big"]);
+        rbs(&mut c) >= 16384
+    }));
+    assert!(info_u64(&mut c, "stats", "reply_buffer_shrinks") >= 1);
+    assert!(info_u64(&mut c, "stats", "reply_buffer_expands") >= 1);
+    assert_eq!(
+        c.cmd(&["DEBUG", "REPLYBUFFER", "RESIZING", "0"]),
+        Resp::ok()
+    );
+}

@@ -44,15 +44,23 @@ pub fn debug(cx: &mut Ctx) -> CmdResult {
             Ok(())
         }
         (b"replybuffer", 4) => {
-            // Reply buffers here are plain growable Vecs with no peak-reset
-            // or resize policy to tune, so both knobs are accepted as no-ops.
-            if cx.arg_is(2, "peak-reset-time") || cx.arg_is(2, "resizing") {
-                cx.arg_i64(3)?;
-                cx.reply().ok();
-                Ok(())
+            if cx.arg_is(2, "peak-reset-time") {
+                cx.srv.reply_buffer_peak_reset_ms = if cx.arg_is(3, "never") {
+                    -1
+                } else if cx.arg_is(3, "reset") {
+                    crate::server::REPLY_BUFFER_PEAK_RESET_MS
+                } else {
+                    cx.arg_i64(3)?
+                };
+            } else if cx.arg_is(2, "resizing") {
+                // atoi: anything not a number is 0.
+                let v = crate::util::number::parse_i64(&cx.c.argv[3]).unwrap_or(0);
+                cx.srv.reply_buffer_resizing = v != 0;
             } else {
-                Err(CmdError::Syntax)
+                return Err(CmdError::Syntax);
             }
+            cx.reply().ok();
+            Ok(())
         }
         (b"stringmatch-test", 2) => stringmatch_test(cx),
         (b"change-repl-id", 2) => {

@@ -516,7 +516,10 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     {
         crate::commands::transaction::feed_monitors(srv, c, &c.argv.clone());
     }
-    if srv.commands.get(id).flags & spec::CMD_SKIP_SLOWLOG == 0 {
+    // Cheap test first: almost no command is slow enough.
+    let slow = srv.cfg.slowlog_log_slower_than;
+    if slow >= 0 && usec as i64 >= slow && srv.commands.get(id).flags & spec::CMD_SKIP_SLOWLOG == 0
+    {
         slowlog_push(srv, c, usec);
     }
     c.redact_mask = 0;

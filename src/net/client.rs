@@ -62,6 +62,11 @@ pub mod flags {
 /// What `memory_usage` charges for the connection itself (the `Client`
 /// struct, the socket's bookkeeping).
 pub const CLIENT_BASE_MEM: usize = 1024;
+
+/// PROTO_REPLY_CHUNK_BYTES / PROTO_REPLY_MIN_BYTES: a new client's reply
+/// buffer, and the least clients cron shrinks it to.
+pub const REPLY_CHUNK_BYTES: usize = 16 * 1024;
+pub const REPLY_MIN_BYTES: usize = 1024;
 /// Per subscribed channel (a set entry and its hash slot), per pattern (a
 /// list entry plus a set entry) and per BCAST prefix (a tree entry): the
 /// client's own share, the names being shared with the server's tables.
@@ -136,6 +141,15 @@ pub struct Client {
     pub argv: Vec<Bytes>,
     /// Replies not yet written; `sent` bytes of it are already on the wire.
     pub out: Vec<u8>,
+    /// The reply buffer proper (Redis' c->buf, `rbs`): `out` keeps at
+    /// least this much room; replies beyond it are the overflow Redis
+    /// keeps in its reply list. Sized by clients cron from `buf_peak`.
+    pub buf_size: usize,
+    /// Most reply bytes held at once, capped at `buf_size` (`rbp`).
+    pub buf_peak: usize,
+    /// When `buf_peak` was last reset (ms; 0: never, so the first cron
+    /// pass resets it, as Redis' seconds-vs-ms start value does).
+    pub buf_peak_reset_ms: i64,
     pub sent: usize,
     /// Creation and last-command time in Unix seconds (age, idle).
     pub ctime: i64,
@@ -197,7 +211,10 @@ impl Client {
             qbuf_consumed: 0,
             parser: Parser::new(),
             argv: Vec::new(),
-            out: Vec::new(),
+            out: Vec::with_capacity(REPLY_CHUNK_BYTES),
+            buf_size: REPLY_CHUNK_BYTES,
+            buf_peak: REPLY_CHUNK_BYTES,
+            buf_peak_reset_ms: 0,
             sent: 0,
             ctime: now,
             last_interaction: now,
@@ -233,6 +250,12 @@ impl Client {
     /// Write as much pending output as the socket takes. Ok(true) when all
     /// was written, Ok(false) when the kernel buffer is full.
     pub fn write_pending(&mut self) -> io::Result<bool> {
+        // What the reply buffer held at its fullest (Redis tracks it as
+        // replies are added; they all wait here until this write).
+        let held = (self.out.len() - self.sent).min(self.buf_size);
+        if held > self.buf_peak {
+            self.buf_peak = held;
+        }
         while self.sent < self.out.len() {
             match self.conn.write(&self.out[self.sent..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -247,11 +270,44 @@ impl Client {
         }
         self.out.clear();
         self.sent = 0;
-        // Don't keep a huge buffer around after one big reply.
+        // Don't keep a huge buffer around after one big reply (room up to
+        // 64 KiB stays: pipelined batches reuse it instead of reallocating).
         if self.out.capacity() > 64 * 1024 {
-            self.out = Vec::with_capacity(16 * 1024);
+            self.out = Vec::with_capacity(self.buf_size);
         }
         Ok(true)
+    }
+
+    /// clientsCronResizeOutputBuffer: halve the reply buffer (down to
+    /// 1 KiB) when its recent peak used less than half of it, double it
+    /// (up to 16 KiB) when a reply filled it; the peak restarts every
+    /// `reset_ms` (-1: never). Returns -1 (shrunk), 1 (expanded) or 0.
+    pub fn resize_reply_buffer(&mut self, now_ms: i64, reset_ms: i64) -> i32 {
+        let (shrink_to, expand_to) = (self.buf_size / 2, self.buf_size * 2);
+        let mut new_size = 0;
+        let mut change = 0;
+        if shrink_to >= REPLY_MIN_BYTES && self.buf_peak < shrink_to {
+            new_size = REPLY_MIN_BYTES.max(self.buf_peak + 1);
+            change = -1;
+        } else if expand_to < REPLY_CHUNK_BYTES * 2 && self.buf_peak == self.buf_size {
+            new_size = REPLY_CHUNK_BYTES.min(expand_to);
+            change = 1;
+        }
+        if reset_ms >= 0 && now_ms - self.buf_peak_reset_ms >= reset_ms {
+            self.buf_peak = (self.out.len() - self.sent).min(self.buf_size);
+            self.buf_peak_reset_ms = now_ms;
+        }
+        if new_size != 0 {
+            self.buf_size = new_size;
+            let pending = self.out.len() - self.sent;
+            if pending <= new_size && self.out.capacity() != new_size {
+                let mut out = Vec::with_capacity(new_size);
+                out.extend_from_slice(&self.out[self.sent..]);
+                self.out = out;
+                self.sent = 0;
+            }
+        }
+        change
     }
 
     fn compact_out(&mut self) {
@@ -329,8 +385,10 @@ impl Client {
         let argv_mem: usize = self.argv.iter().map(|a| a.len()).sum();
         let qbuf = self.qbuf.len() + self.qbuf_consumed;
         let qbuf_free = self.qbuf.capacity() - self.qbuf.len();
-        let omem = if self.out.capacity() > 16 * 1024 {
-            self.out.capacity()
+        // Bytes past the reply buffer play Redis' reply list.
+        let pending = self.out.len() - self.sent;
+        let omem = if pending > self.buf_size {
+            self.out.capacity().saturating_sub(self.buf_size)
         } else {
             0
         };
@@ -356,10 +414,10 @@ impl Client {
             qbuf_free,
             argv_mem,
             crate::multi::mem_overhead(self),
-            self.out.capacity().max(1024),
-            self.out.len(),
-            self.out.len().min(16 * 1024),
-            (self.out.len() > 16 * 1024) as usize,
+            self.buf_size,
+            self.buf_peak,
+            pending.min(self.buf_size),
+            (pending > self.buf_size) as usize,
             omem,
             tot,
             events,
