@@ -111,7 +111,7 @@ pub enum Step {
     TransferDone(Payload),
     /// The `$` line arrived and the payload is to be loaded straight from
     /// the socket (repl-diskless-load): the caller takes the socket with
-    /// into_socket_load() and parses the payload as it arrives.
+    /// into_stream() and parses the payload as it arrives.
     LoadFromSocket(SocketFraming),
     /// +CONTINUE [<new replid>]: partial resync accepted; the link now
     /// carries the command stream (into_stream()). `new_replid` is set only
@@ -309,10 +309,11 @@ impl MasterLink {
         self.last_io_ms
     }
 
-    /// After Continue or TransferDone: the socket, already deregistered here
-    /// (register it again as the master client), and the bytes already read
-    /// that belong to the command stream. Calling it in any other state is a
-    /// caller bug and panics.
+    /// After Continue, TransferDone or LoadFromSocket: the socket, already
+    /// deregistered here (register it again as the master client), and the
+    /// bytes already read past the reply (command stream, or for
+    /// LoadFromSocket the payload's start). Calling it in any other state
+    /// is a caller bug and panics.
     pub fn into_stream(mut self, registry: &Registry) -> (TcpStream, Vec<u8>) {
         assert!(
             matches!(self.state, State::Done),
@@ -326,12 +327,6 @@ impl MasterLink {
         // way the caller registers it afresh.
         let _ = registry.deregister(&mut stream);
         (stream, std::mem::take(&mut self.rbuf))
-    }
-
-    /// After LoadFromSocket: the socket (deregistered) and the payload
-    /// bytes already read. Same contract as into_stream.
-    pub fn into_socket_load(self, registry: &Registry) -> (TcpStream, Vec<u8>) {
-        self.into_stream(registry)
     }
 
     /// Abort (REPLICAOF NO ONE, shutdown, new master): deregister and
@@ -1251,7 +1246,7 @@ mod tests {
             Step::LoadFromSocket(SocketFraming::Eof(mark))
         );
         assert!(!path.exists());
-        let (s, already) = link.into_socket_load(poll.registry());
+        let (s, already) = link.into_stream(poll.registry());
         assert_eq!(read_to_mark(s, already, &mark), payload);
         master.join().unwrap();
     }
@@ -1552,7 +1547,7 @@ mod tests {
             }
             Step::LoadFromSocket(SocketFraming::Eof(mark)) => {
                 assert!(to_memory);
-                let (s, b) = link.into_socket_load(poll.registry());
+                let (s, b) = link.into_stream(poll.registry());
                 return read_to_mark(s, b, &mark);
             }
             other => panic!("expected TransferDone, got {other:?}"),

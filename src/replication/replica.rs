@@ -312,16 +312,24 @@ fn discard_db(db: &mut crate::db::Db, lazy: bool) {
     }
 }
 
-/// The snapshot arrived: replace our data with it and start applying the
-/// stream (the tail of readSyncBulkPayload).
-fn finish_full_sync(srv: &mut Server, payload: Payload) {
-    let Some(link) = srv.repl.replica.link.take() else {
-        return;
-    };
-    let (stream, leftover) = link.into_stream(srv.poll.registry());
+/// The link after its payload started or arrived: the socket, the bytes
+/// already read past the `$` line or the payload, and what +FULLRESYNC
+/// announced. None (retry later) if there was no FULLRESYNC.
+fn take_synced_link(srv: &mut Server) -> Option<(mio::net::TcpStream, Vec<u8>, String, i64)> {
+    let link = srv.repl.replica.link.take()?;
+    let (stream, bytes) = link.into_stream(srv.poll.registry());
     let Some((replid, offset)) = srv.repl.replica.full_sync.take() else {
         warn!("MASTER <-> REPLICA sync: payload without a FULLRESYNC; retrying");
         srv.repl.replica.state = LinkState::Connect;
+        return None;
+    };
+    Some((stream, bytes, replid, offset))
+}
+
+/// The snapshot arrived: replace our data with it and start applying the
+/// stream (the tail of readSyncBulkPayload).
+fn finish_full_sync(srv: &mut Server, payload: Payload) {
+    let Some((stream, leftover, replid, offset)) = take_synced_link(srv) else {
         return;
     };
     info!("MASTER <-> REPLICA sync: Flushing old data");
@@ -395,13 +403,7 @@ fn sync_done(
 fn load_from_socket(srv: &mut Server, framing: super::link::SocketFraming) {
     use super::socket_load::Failed;
     use crate::config::ReplDisklessLoad;
-    let Some(link) = srv.repl.replica.link.take() else {
-        return;
-    };
-    let (stream, already) = link.into_socket_load(srv.poll.registry());
-    let Some((replid, offset)) = srv.repl.replica.full_sync.take() else {
-        warn!("MASTER <-> REPLICA sync: payload without a FULLRESYNC; retrying");
-        srv.repl.replica.state = LinkState::Connect;
+    let Some((stream, already, replid, offset)) = take_synced_link(srv) else {
         return;
     };
     let swapdb = srv.cfg.repl_diskless_load == ReplDisklessLoad::Swapdb;
