@@ -853,3 +853,71 @@ fn replica_lazy_flush_frees_the_old_data_in_the_background() {
         );
     }
 }
+
+/// A master that predates PSYNC (it answers -ERR): the replica retries
+/// with SYNC, loads the `$<len>` payload that comes without a +FULLRESYNC
+/// line, applies the stream after it, starts a history of its own, and
+/// sends no REPLCONF ACK (such a master would not understand it).
+#[test]
+fn a_master_without_psync_is_followed_through_sync() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let fake = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf: Vec<u8> = Vec::new();
+        let next = |s: &mut std::net::TcpStream, buf: &mut Vec<u8>| loop {
+            if let Ok(Some((r, used))) = common::parse_reply(buf) {
+                buf.drain(..used);
+                return r.strings();
+            }
+            let mut chunk = [0u8; 512];
+            let n = s.read(&mut chunk).unwrap();
+            assert!(n > 0, "replica hung up");
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        loop {
+            let cmd = next(&mut s, &mut buf);
+            match cmd[0].to_ascii_uppercase().as_str() {
+                "PING" => s.write_all(b"+PONG\r\n").unwrap(),
+                "PSYNC" => {
+                    s.write_all(b"-ERR unknown command 'PSYNC'\r\n").unwrap();
+                    break;
+                }
+                _ => s.write_all(b"+OK\r\n").unwrap(),
+            }
+        }
+        assert_eq!(next(&mut s, &mut buf), ["SYNC"]);
+        // An empty RDB (version 6, checksum not computed), then a write.
+        let mut rdb = b"REDIS0006\xff".to_vec();
+        rdb.extend_from_slice(&[0u8; 8]);
+        s.write_all(format!("${}\r\n", rdb.len()).as_bytes())
+            .unwrap();
+        s.write_all(&rdb).unwrap();
+        s.write_all(b"*3\r\n$3\r\nSET\r\n$3\r\nold\r\n$6\r\nmaster\r\n")
+            .unwrap();
+        // Nothing may come back for a while: no ACKs.
+        std::thread::sleep(Duration::from_millis(2500));
+        s.set_nonblocking(true).unwrap();
+        let mut rest = [0u8; 512];
+        let extra = match s.read(&mut rest) {
+            Ok(n) => String::from_utf8_lossy(&rest[..n]).into_owned(),
+            Err(_) => String::new(),
+        };
+        assert!(!extra.contains("ACK"), "the replica sent: {extra:?}");
+    });
+    let replica = start_ferrodis(false, &[]);
+    let mut r = replica.client();
+    ok(r.cmd(&["REPLICAOF", "127.0.0.1", &port.to_string()]));
+    assert!(common::wait_for(Duration::from_secs(5), || r
+        .cmd(&["GET", "old"])
+        == Resp::bulk("master")));
+    assert!(replica.log().contains("Retrying with SYNC..."));
+    assert_eq!(
+        info_field(&mut r, "replication", "master_link_status"),
+        "up"
+    );
+    assert_eq!(info_field(&mut r, "replication", "master_replid").len(), 40);
+    fake.join().unwrap();
+}

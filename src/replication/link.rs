@@ -102,7 +102,8 @@ pub enum Step {
     /// The master answered +FULLRESYNC <replid> <offset>; the payload follows
     /// (call on_ready again at once: it may already be buffered). The caller
     /// records replid/offset. A malformed reply gives an empty replid and
-    /// offset -1, as Redis keeps going with a blanked master replid.
+    /// offset -1, as Redis keeps going with a blanked master replid; so does
+    /// a master that refused PSYNC, to which SYNC was sent instead.
     FullResync { replid: String, offset: i64 },
     /// The whole RDB payload arrived (size-prefixed `$<len>\r\n` or the
     /// diskless `$EOF:<40 bytes mark>\r\n ... <mark>` form, with the
@@ -547,14 +548,25 @@ impl MasterLink {
         }
         if line.starts_with(b"-NOMASTERLINK") || line.starts_with(b"-LOADING") {
             info!("Master is currently unable to PSYNC but should be in the future: {text}");
-        } else if line.starts_with(b"-ERR") {
-            // Redis would retry with the old SYNC here; every master that
-            // knows REPLCONF capa psync2 knows PSYNC, so we just fail.
+            return Err(Abort);
+        }
+        if line.starts_with(b"-ERR") {
             info!("Master does not support PSYNC or is in error state (reply: {text})");
         } else {
             warn!("Unexpected reply to PSYNC from master: {text}");
         }
-        Err(Abort)
+        // A master from before PSYNC: the old SYNC sends the payload
+        // without a +FULLRESYNC line, and no offsets to continue from.
+        info!("Retrying with SYNC...");
+        self.queue(&[b"SYNC"]);
+        self.open_sink()?;
+        self.state = State::BulkCount;
+        self.transfer_size = -1;
+        self.transfer_read = 0;
+        Ok(Some(Step::FullResync {
+            replid: String::new(),
+            offset: -1,
+        }))
     }
 
     /// +CONTINUE [<replid>]: the rest of rbuf is already command stream.
@@ -1337,11 +1349,7 @@ mod tests {
     }
 
     #[test]
-    fn psync_errors_fail_the_attempt() {
-        assert_eq!(
-            psync_answered_with(b"-ERR unknown command 'PSYNC'\r\n"),
-            Step::Failed
-        );
+    fn psync_errors_of_a_busy_master_fail_the_attempt() {
         assert_eq!(
             psync_answered_with(b"-LOADING Redis is loading the dataset in memory\r\n"),
             Step::Failed
@@ -1350,7 +1358,33 @@ mod tests {
             psync_answered_with(b"-NOMASTERLINK Can't SYNC while not connected with my master\r\n"),
             Step::Failed
         );
-        assert_eq!(psync_answered_with(b"+WHATEVER\r\n"), Step::Failed);
+    }
+
+    /// Any other answer to PSYNC means a master from before it: SYNC is
+    /// sent, and the sync goes on without replid or offset.
+    #[test]
+    fn other_psync_answers_fall_back_to_sync() {
+        for reply in [&b"-ERR unknown command 'PSYNC'\r\n"[..], b"+WHATEVER\r\n"] {
+            let (port, master) = fake_master(move |m| {
+                m.handshake();
+                m.expect(&["PSYNC", "?", "-1"]);
+                m.send(reply);
+                m.expect(&["SYNC"]);
+                m.wait_close();
+            });
+            let (mut poll, mut link) = start(params(port));
+            assert_eq!(
+                next_step(&mut poll, &mut link, false),
+                Step::FullResync {
+                    replid: String::new(),
+                    offset: -1
+                }
+            );
+            // SYNC went out with the same pass (the fake master expects it).
+            assert_eq!(link.state_name(), "sync");
+            drop(link);
+            master.join().unwrap();
+        }
     }
 
     #[test]

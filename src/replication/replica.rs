@@ -59,6 +59,9 @@ pub struct ReplicaSide {
     pub force_reply: bool,
     /// A snapshot is being loaded straight from the master's socket.
     pub socket_load: Option<super::socket_load::SocketProgress>,
+    /// The master predates PSYNC (it was synced with SYNC): it knows no
+    /// offsets, so it gets no REPLCONF ACKs (Redis' CLIENT_PRE_PSYNC).
+    pub pre_psync: bool,
 }
 
 impl ReplicaSide {
@@ -387,7 +390,16 @@ fn sync_done(
     offset: i64,
     stats: &crate::persistence::snapshot::LoadStats,
 ) {
-    srv.repl.replid = replid;
+    // Synced with the old SYNC: the master has no history to name, so ours
+    // starts afresh at offset 0 (our own replicas may continue it).
+    let pre_psync = offset < 0 || replid.len() != 40;
+    srv.repl.replica.pre_psync = pre_psync;
+    let offset = offset.max(0);
+    if pre_psync {
+        srv.repl.change_id();
+    } else {
+        srv.repl.replid = replid;
+    }
     srv.repl.master_repl_offset = offset;
     srv.repl.clear_id2();
     super::master::create_backlog(srv);
@@ -480,6 +492,7 @@ fn continue_partial(srv: &mut Server, new_replid: Option<String>) {
         return;
     };
     info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+    srv.repl.replica.pre_psync = false;
     if let Some(id) = new_replid.filter(|id| *id != cached.replid) {
         // The master switched history (a failover): ours follows, and the
         // old ID stays valid for our own replicas up to here.
@@ -548,6 +561,9 @@ fn send_ack(srv: &mut Server) {
     let Some(slot) = srv.repl.replica.master_slot else {
         return;
     };
+    if srv.repl.replica.pre_psync {
+        return;
+    }
     if let Some(Some(c)) = srv.clients.get_mut(slot) {
         push_ack(c);
         srv.queue_write(slot);
