@@ -771,41 +771,60 @@ fn snapshot_children_for_replicas_do_not_outlive_their_use() {
     assert_eq!(m.cmd(&["PING"]), Resp::simple("PONG"));
 }
 
-/// A master that sends a broken EOF-marked snapshot: a truncated image
-/// followed by the end mark, then silence (a real master would wait for
-/// our ACK). The socket load must fail at once, not wait for bytes that
-/// never come, and swapdb must leave the old data in place.
-#[test]
-fn a_truncated_diskless_snapshot_fails_cleanly() {
-    use std::io::{Read, Write};
+/// A scripted master for replicas to connect to: it answers the
+/// handshake (+PONG, +OK) up to PSYNC, which it answers with `psync_reply`,
+/// and hands the connection to `rest` with the bytes it read past PSYNC.
+fn fake_master(
+    psync_reply: Vec<u8>,
+    rest: impl FnOnce(&mut std::net::TcpStream, &mut Vec<u8>) + Send + 'static,
+) -> (u16, std::thread::JoinHandle<()>) {
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let fake = std::thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut buf: Vec<u8> = Vec::new();
-        let mark = "0123456789abcdef0123456789abcdef01234567";
-        // Answer the handshake, command by command, until PSYNC.
         loop {
-            let cmd = loop {
-                if let Ok(Some((r, used))) = common::parse_reply(&buf) {
-                    buf.drain(..used);
-                    break r.strings();
-                }
-                let mut chunk = [0u8; 512];
-                let n = s.read(&mut chunk).unwrap();
-                assert!(n > 0, "replica hung up during the handshake");
-                buf.extend_from_slice(&chunk[..n]);
-            };
+            let cmd = next_command(&mut s, &mut buf);
             match cmd[0].to_ascii_uppercase().as_str() {
                 "PING" => s.write_all(b"+PONG\r\n").unwrap(),
                 "PSYNC" => break,
                 _ => s.write_all(b"+OK\r\n").unwrap(),
             }
         }
-        let id = "f".repeat(40);
-        s.write_all(format!("+FULLRESYNC {id} 0\r\n$EOF:{mark}\r\n").as_bytes())
-            .unwrap();
+        s.write_all(&psync_reply).unwrap();
+        rest(&mut s, &mut buf);
+    });
+    (port, fake)
+}
+
+/// The next command a replica sent to a fake master.
+fn next_command(s: &mut std::net::TcpStream, buf: &mut Vec<u8>) -> Vec<String> {
+    use std::io::Read;
+    loop {
+        if let Ok(Some((r, used))) = common::parse_reply(buf) {
+            buf.drain(..used);
+            return r.strings();
+        }
+        let mut chunk = [0u8; 512];
+        let n = s.read(&mut chunk).unwrap();
+        assert!(n > 0, "the replica hung up");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// A master that sends a broken EOF-marked snapshot: a truncated image
+/// followed by the end mark, then silence (a real master would wait for
+/// our ACK). The socket load must fail at once, not wait for bytes that
+/// never come, and swapdb must leave the old data in place.
+#[test]
+fn a_truncated_diskless_snapshot_fails_cleanly() {
+    use std::io::Write;
+    let mark = "0123456789abcdef0123456789abcdef01234567";
+    let id = "f".repeat(40);
+    let reply = format!("+FULLRESYNC {id} 0\r\n$EOF:{mark}\r\n").into_bytes();
+    let (port, fake) = fake_master(reply, move |s, _| {
         // A header, then a string key announcing 1000 bytes with 3 present.
         s.write_all(b"REDIS0010\x00\x01k\x43\xe8abc").unwrap();
         s.write_all(mark.as_bytes()).unwrap();
@@ -861,34 +880,8 @@ fn replica_lazy_flush_frees_the_old_data_in_the_background() {
 #[test]
 fn a_master_without_psync_is_followed_through_sync() {
     use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let fake = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut buf: Vec<u8> = Vec::new();
-        let next = |s: &mut std::net::TcpStream, buf: &mut Vec<u8>| loop {
-            if let Ok(Some((r, used))) = common::parse_reply(buf) {
-                buf.drain(..used);
-                return r.strings();
-            }
-            let mut chunk = [0u8; 512];
-            let n = s.read(&mut chunk).unwrap();
-            assert!(n > 0, "replica hung up");
-            buf.extend_from_slice(&chunk[..n]);
-        };
-        loop {
-            let cmd = next(&mut s, &mut buf);
-            match cmd[0].to_ascii_uppercase().as_str() {
-                "PING" => s.write_all(b"+PONG\r\n").unwrap(),
-                "PSYNC" => {
-                    s.write_all(b"-ERR unknown command 'PSYNC'\r\n").unwrap();
-                    break;
-                }
-                _ => s.write_all(b"+OK\r\n").unwrap(),
-            }
-        }
-        assert_eq!(next(&mut s, &mut buf), ["SYNC"]);
+    let (port, fake) = fake_master(b"-ERR unknown command 'PSYNC'\r\n".to_vec(), |s, buf| {
+        assert_eq!(next_command(s, buf), ["SYNC"]);
         // An empty RDB (version 6, checksum not computed), then a write.
         let mut rdb = b"REDIS0006\xff".to_vec();
         rdb.extend_from_slice(&[0u8; 8]);
