@@ -769,6 +769,35 @@ fn snapshot_children_for_replicas_do_not_outlive_their_use() {
         || !bgsave_running(&mut m)
     ));
     assert_eq!(m.cmd(&["PING"]), Resp::simple("PONG"));
+
+    // 4. A diskless child blocked on a full pipe when its master dies: its
+    // writes fail (it holds no copy of the pipe's read end) and it exits.
+    drop(s);
+    drop(slow);
+    let slow = start_ferrodis(
+        false,
+        &[
+            "--repl-diskless-load",
+            "swapdb",
+            "--key-load-delay",
+            "1000000",
+        ],
+    );
+    let mut s = slow.client();
+    ok(s.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]));
+    assert!(common::wait_for(Duration::from_secs(10), || children_of(
+        master.pid()
+    )
+    .len()
+        == 1));
+    std::thread::sleep(Duration::from_millis(1000));
+    let kids = children_of(master.pid());
+    assert_eq!(kids.len(), 1, "one snapshot child");
+    master.signal("KILL");
+    assert!(
+        common::wait_for(Duration::from_secs(10), || !alive(kids[0])),
+        "the diskless child outlived its parent"
+    );
 }
 
 /// A scripted master for replicas to connect to: it answers the

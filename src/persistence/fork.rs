@@ -213,8 +213,11 @@ pub fn bgsave(srv: &mut Server) -> bool {
 
 /// rdbSaveToSlavesSockets: fork a child that writes the snapshot, EOF-mark
 /// framed, into `pipe` (the write end); the parent relays it to replicas.
-pub fn bgsave_to_pipe(srv: &mut Server, pipe: OwnedFd) -> bool {
-    fork_save(srv, Some(pipe))
+/// `reader` is the parent's end of that pipe: the child closes its copy,
+/// so that if the parent dies its writes fail (EPIPE) and it exits instead
+/// of blocking on a full pipe forever.
+pub fn bgsave_to_pipe(srv: &mut Server, pipe: OwnedFd, reader: std::os::fd::RawFd) -> bool {
+    fork_save(srv, Some((pipe, reader)))
 }
 
 /// The child's work for a diskless sync: the framed snapshot into the pipe.
@@ -226,7 +229,7 @@ fn save_to_pipe(srv: &Server, pipe: OwnedFd, on_key: &mut dyn FnMut(u64)) -> boo
     .is_ok()
 }
 
-fn fork_save(srv: &mut Server, to_pipe: Option<OwnedFd>) -> bool {
+fn fork_save(srv: &mut Server, to_pipe: Option<(OwnedFd, std::os::fd::RawFd)>) -> bool {
     if super::aof::has_active_child(srv) {
         return false;
     }
@@ -248,7 +251,12 @@ fn fork_save(srv: &mut Server, to_pipe: Option<OwnedFd>) -> bool {
             let mut report = InfoWriter::new(pipe.map(|(_, w)| w));
             let mut progress = |keys: u64| report.progress(keys);
             let ok = match to_pipe {
-                Some(p) => save_to_pipe(srv, p, &mut progress),
+                Some((p, reader)) => {
+                    // SAFETY: `reader` is this child's inherited copy of the
+                    // parent's end of the pipe; nothing here uses it.
+                    unsafe { nix::libc::close(reader) };
+                    save_to_pipe(srv, p, &mut progress)
+                }
                 None => super::rdb_save_with(srv, &mut progress),
             };
             if ok {

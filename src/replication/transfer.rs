@@ -137,7 +137,7 @@ fn start_diskless(srv: &mut Server, targets: &[usize]) -> bool {
         rd.as_raw_fd(),
         nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
     );
-    if !crate::persistence::fork::bgsave_to_pipe(srv, wr) {
+    if !crate::persistence::fork::bgsave_to_pipe(srv, wr, rd.as_raw_fd()) {
         return false;
     }
     let token = mio::Token(crate::server::RDB_PIPE_TOKEN);
