@@ -704,6 +704,23 @@ fn bgsave_running(c: &mut Client) -> bool {
     info_field(c, "persistence", "rdb_bgsave_in_progress") == "1"
 }
 
+/// A replica that takes a second per key it loads from the socket, already
+/// pointed at the master on `port`: it keeps the master's pipe full.
+fn slow_replica_of(port: u16) -> (Server, Client) {
+    let slow = start_ferrodis(
+        false,
+        &[
+            "--repl-diskless-load",
+            "swapdb",
+            "--key-load-delay",
+            "1000000",
+        ],
+    );
+    let mut s = slow.client();
+    ok(s.cmd(&["REPLICAOF", "127.0.0.1", &port.to_string()]));
+    (slow, s)
+}
+
 /// Snapshot children for replicas end when nobody needs them: the last
 /// waiting replica left (disk sync, no save points), the child was killed
 /// from outside (reaped even while the relay is stuck on a slow replica),
@@ -745,17 +762,7 @@ fn snapshot_children_for_replicas_do_not_outlive_their_use() {
     let master = start_ferrodis(true, &["--rdbcompression", "no"]);
     let mut m = master.client();
     ok(m.cmd(&["DEBUG", "POPULATE", "2000", "test", "10000"]));
-    let slow = start_ferrodis(
-        false,
-        &[
-            "--repl-diskless-load",
-            "swapdb",
-            "--key-load-delay",
-            "1000000",
-        ],
-    );
-    let mut s = slow.client();
-    ok(s.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]));
+    let (slow, s) = slow_replica_of(master.port());
     assert!(slow.wait_log("Loading DB in memory", Duration::from_secs(10)));
     std::thread::sleep(Duration::from_millis(500));
     let kids = children_of(master.pid());
@@ -774,17 +781,7 @@ fn snapshot_children_for_replicas_do_not_outlive_their_use() {
     // writes fail (it holds no copy of the pipe's read end) and it exits.
     drop(s);
     drop(slow);
-    let slow = start_ferrodis(
-        false,
-        &[
-            "--repl-diskless-load",
-            "swapdb",
-            "--key-load-delay",
-            "1000000",
-        ],
-    );
-    let mut s = slow.client();
-    ok(s.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]));
+    let (_slow, _s) = slow_replica_of(master.port());
     assert!(common::wait_for(Duration::from_secs(10), || children_of(
         master.pid()
     )
