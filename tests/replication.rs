@@ -565,6 +565,23 @@ fn info_loading(c: &mut Client) -> (String, String) {
     )
 }
 
+/// Wait until the replica's (loading, async_loading) is `want`; on time-out
+/// the failure shows what was seen last and both logs.
+fn wait_loading(r: &mut Client, want: (&str, &str), replica: &Server, master: &Server) {
+    let want = (want.0.to_string(), want.1.to_string());
+    let mut seen = (String::new(), String::new());
+    let reached = common::wait_for(Duration::from_secs(10), || {
+        seen = info_loading(r);
+        seen == want
+    });
+    assert!(
+        reached,
+        "loading state {seen:?}, wanted {want:?}\n--- replica log\n{}\n--- master log\n{}",
+        replica.log(),
+        master.log()
+    );
+}
+
 /// repl-diskless-load swapdb: the snapshot is parsed from the socket while
 /// the old data is kept. A new history loads blocking (`loading:1`,
 /// -LOADING) and the old data is back if the transfer breaks; a resync
@@ -592,21 +609,11 @@ fn swapdb_keeps_the_old_data_until_the_new_one_is_loaded() {
     ok(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]));
 
     // A different history: blocking load, the old data stays aside.
-    assert!(common::wait_for(Duration::from_secs(10), || info_loading(
-        &mut r
-    ) == (
-        "1".into(),
-        "0".into()
-    )));
+    wait_loading(&mut r, ("1", "0"), &replica, &master);
     assert!(r.cmd(&["GET", "mykey"]).is_error());
     m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]);
     ok(m.cmd(&["CONFIG", "SET", "repl-diskless-sync-delay", "2"]));
-    assert!(common::wait_for(Duration::from_secs(10), || info_loading(
-        &mut r
-    ) == (
-        "0".into(),
-        "0".into()
-    )));
+    wait_loading(&mut r, ("0", "0"), &replica, &master);
     assert_eq!(r.cmd(&["GET", "mykey"]), Resp::bulk("myvalue"));
     assert_eq!(r.cmd(&["DBSIZE"]).int(), 51);
     assert!(replica.log().contains("Discarding the half-loaded data"));
@@ -631,12 +638,7 @@ fn swapdb_keeps_the_old_data_until_the_new_one_is_loaded() {
         m.cmd(&["SET", &format!("big{i}"), &big]);
     }
     m.cmd(&["EXEC"]);
-    assert!(common::wait_for(Duration::from_secs(10), || info_loading(
-        &mut r
-    ) == (
-        "0".into(),
-        "1".into()
-    )));
+    wait_loading(&mut r, ("0", "1"), &replica, &master);
     assert_eq!(r.cmd(&["GET", "local"]), Resp::bulk("1"));
     assert_eq!(r.cmd(&["DBSIZE"]).int(), 301);
     // Commands that cannot run during async loading are refused.

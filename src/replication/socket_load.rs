@@ -29,7 +29,8 @@ use crate::persistence::snapshot::{LoadStats, Loader, Step};
 use crate::server::Server;
 
 /// How long one wait for the master's bytes lasts before clients are
-/// served again (the repl-timeout clock keeps running across waits).
+/// served again (the repl-timeout clock keeps running across waits); also
+/// the longest clients go unserved while bytes keep trickling in.
 const WAIT_MS: u16 = 100;
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 64 * 1024;
@@ -64,6 +65,7 @@ struct Input {
     /// The master closed the connection.
     closed: bool,
     last_newline_ms: i64,
+    last_served_ms: i64,
 }
 
 impl Input {
@@ -132,6 +134,11 @@ impl Input {
                     let p = progress_mut(srv);
                     p.read += n as u64;
                     p.last_io_ms = now;
+                    // A master sending a little at a time never lets the
+                    // poll time out: serve clients on the clock as well.
+                    if now - self.last_served_ms >= WAIT_MS as i64 {
+                        self.serve(srv);
+                    }
                 }
                 Err(e)
                     if e.kind() == io::ErrorKind::WouldBlock
@@ -150,14 +157,21 @@ impl Input {
 
     /// Nothing arrived for a while: serve clients, check repl-timeout.
     fn idle(&mut self, srv: &mut Server) -> Result<(), Failed> {
-        self.keep_alive();
-        crate::persistence::serve_while_loading(srv);
+        self.serve(srv);
         let quiet = crate::logging::now_ms() - progress(srv).last_io_ms;
         if quiet > srv.cfg.repl_timeout as i64 * 1000 {
             warn!("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
             return Err(Failed::Link);
         }
         Ok(())
+    }
+
+    /// Answer the clients that wrote meanwhile (-LOADING, INFO, reads of
+    /// the old data when loading asynchronously).
+    fn serve(&mut self, srv: &mut Server) {
+        self.keep_alive();
+        crate::persistence::serve_while_loading(srv);
+        self.last_served_ms = crate::logging::now_ms();
     }
 
     /// A newline to the master every second while loading: the master
@@ -220,6 +234,7 @@ pub fn load(
         start: 0,
         closed: false,
         last_newline_ms: crate::logging::now_ms(),
+        last_served_ms: crate::logging::now_ms(),
     };
     let opts = crate::persistence::load_opts(srv, false);
     let ctx = crate::persistence::load_ctx(srv, false);
@@ -246,8 +261,7 @@ pub fn load(
                 if at / interval > last_serve / interval {
                     last_serve = at;
                     srv.loading_loaded_bytes = at;
-                    input.keep_alive();
-                    crate::persistence::serve_while_loading(srv);
+                    input.serve(srv);
                 }
                 input.compact(&mut loader);
             }
