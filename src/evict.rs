@@ -288,6 +288,7 @@ pub fn perform_evictions(srv: &mut Server) -> Outcome {
     }
     // The DELs go out one by one, never wrapped in a transaction.
     crate::persistence::propagate::propagate_pending(srv, false);
+    srv.latency_sample("eviction-cycle", start.elapsed().as_micros() as u64);
     note_outcome(result);
     result
 }
@@ -462,7 +463,12 @@ fn pick_random(srv: &mut Server, allkeys: bool) -> Option<(usize, Vec<u8>)> {
 /// too, so lazy eviction differs only in what is propagated.
 fn evict_key(srv: &mut Server, db: usize, key: &[u8], lazy: bool) -> i64 {
     let before = crate::memory::used_memory_fast();
+    let monitor = srv.cfg.latency_monitor_threshold > 0;
+    let start = monitor.then(Instant::now);
     drop(srv.dbs[db].delete(key));
+    if let Some(t) = start {
+        srv.latency_sample("eviction-del", t.elapsed().as_micros() as u64);
+    }
     let freed = before as i64 - crate::memory::used_memory_fast() as i64;
     srv.stats.evicted_keys += 1;
     crate::db::signal_modified_key_no_client(srv, db, key);

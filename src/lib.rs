@@ -16,8 +16,8 @@
 //! * `config`   — every Redis 7.0 directive: parsing, CONFIG GET/SET/REWRITE.
 //! * `util`     — Redis' glob matcher and number formatting rules.
 //! * `client_evict` — client memory accounting and `maxmemory-clients`.
-//! * `logging`, `stats`, `memory`, `slowlog` — log format, counters,
-//!   allocator figures, the slow log.
+//! * `logging`, `stats`, `memory`, `slowlog`, `latency` — log format, counters,
+//!   allocator figures, the slow log, the latency monitor.
 
 pub mod blocking;
 pub mod client_evict;
@@ -27,6 +27,7 @@ pub mod cron;
 pub mod db;
 pub mod errors;
 pub mod evict;
+pub mod latency;
 pub mod lazyfree;
 pub mod linux_tuning;
 pub mod logging;

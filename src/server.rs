@@ -180,6 +180,8 @@ pub struct Server {
     /// Slots of the clients in MONITOR mode.
     pub monitors: Vec<usize>,
     pub slowlog: crate::slowlog::SlowLog,
+    /// Operations that reached latency-monitor-threshold (latency.rs).
+    pub latency: crate::latency::Monitor,
     /// Client memory by type and the eviction buckets (client_evict.rs).
     pub client_mem: crate::client_evict::ClientMem,
 }
@@ -278,6 +280,7 @@ impl Server {
             tracking: Default::default(),
             monitors: Vec::new(),
             slowlog: Default::default(),
+            latency: Default::default(),
             client_mem: Default::default(),
         })
     }
@@ -455,6 +458,17 @@ impl Server {
             self.update_cached_time();
             self.dispatch_events(&events);
             self.handle_pending_writes();
+        }
+    }
+
+    /// Record `usec` for a latency-monitor event if it reaches
+    /// latency-monitor-threshold (latencyAddSampleIfNeeded).
+    pub fn latency_sample(&mut self, event: &str, usec: u64) {
+        let threshold = self.cfg.latency_monitor_threshold;
+        if threshold > 0 {
+            let now = crate::logging::now_ms() / 1000;
+            self.latency
+                .add_if_needed(threshold, event, usec / 1000, now);
         }
     }
 

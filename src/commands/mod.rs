@@ -24,6 +24,7 @@ pub mod help;
 pub mod hll;
 pub mod info;
 pub mod keyspace;
+pub mod latency;
 pub mod lcs;
 pub mod list;
 pub mod migrate;
@@ -505,6 +506,12 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
         crate::tracking::settle(srv, c);
     }
     srv.stats.total_commands_processed += 1;
+    // The latency monitor sees the time this call held the loop, blocked
+    // or not (Redis' call()).
+    if srv.cfg.latency_monitor_threshold > 0 {
+        let fast = srv.commands.get(id).flags & spec::CMD_FAST != 0;
+        srv.latency_sample(if fast { "fast-command" } else { "command" }, usec);
+    }
     // A command that blocked is counted when it completes (src/blocking.rs).
     if c.flags & flags::BLOCKED != 0 {
         return;

@@ -12,8 +12,8 @@ use std::io;
 use super::spec::{self, CommandSpec};
 use super::{
     bitops, blocking, client, command, config, connection, debug, expire, geo, hash, hll, info,
-    keyspace, list, migrate, object, persistence, pubsub, replication, server, set, slowlog, sort,
-    stream, string, transaction, zset, Handler,
+    keyspace, latency, list, migrate, object, persistence, pubsub, replication, server, set,
+    slowlog, sort, stream, string, transaction, zset, Handler,
 };
 use crate::stats::CmdStats;
 
@@ -179,8 +179,13 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("memory|malloc-stats", server::memory_malloc_stats),
     ("memory|purge", server::memory_purge),
     ("memory|help", server::memory_help),
-    ("latency|histogram", server::latency_histogram),
-    ("latency|help", server::latency_help),
+    ("latency|histogram", latency::histogram),
+    ("latency|latest", latency::latest),
+    ("latency|history", latency::history),
+    ("latency|graph", latency::graph),
+    ("latency|reset", latency::reset),
+    ("latency|doctor", latency::doctor),
+    ("latency|help", latency::help),
     ("slowlog|get", slowlog::get),
     ("slowlog|len", slowlog::len),
     ("slowlog|reset", slowlog::reset),

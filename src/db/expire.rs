@@ -193,6 +193,7 @@ pub fn active_expire_cycle(srv: &mut Server, kind: CycleKind) {
     crate::persistence::propagate::propagate_pending(srv, false);
     let elapsed = now_us(start);
     srv.stats.expire_cycle_time_used_us += elapsed;
+    srv.latency_sample("expire-cycle", elapsed);
     let current_perc = if total_sampled > 0 {
         total_expired as f64 / total_sampled as f64
     } else {

@@ -629,6 +629,7 @@ pub fn flush(srv: &mut Server, force: bool) {
     let now = srv.unixtime;
     let child = has_active_child(srv);
     let no_fsync_on_rewrite = srv.cfg.no_appendfsync_on_rewrite;
+    let monitor = srv.cfg.latency_monitor_threshold > 0;
     let a = &mut srv.aof;
     let Some(file) = a.file.as_ref() else {
         return;
@@ -663,8 +664,22 @@ pub fn flush(srv: &mut Server, force: bool) {
         if a.flush_sleep_us > 0 {
             std::thread::sleep(std::time::Duration::from_micros(a.flush_sleep_us));
         }
+        let started = monitor.then(std::time::Instant::now);
         let (n, err) = write_all(file, &a.buf);
         a.flush_postponed_start = 0;
+        if let Some(t) = started {
+            let us = t.elapsed().as_micros() as u64;
+            let kind = if sync_in_progress {
+                "aof-write-pending-fsync"
+            } else if child {
+                "aof-write-active-child"
+            } else {
+                "aof-write-alone"
+            };
+            srv.latency_sample(kind, us);
+            srv.latency_sample("aof-write", us);
+        }
+        let a = &mut srv.aof;
         if let Some(e) = err {
             write_failed(srv, n, e, policy);
             return;
@@ -685,6 +700,7 @@ pub fn flush(srv: &mut Server, force: bool) {
     if no_fsync_on_rewrite && child {
         return;
     }
+    let a = &mut srv.aof;
     let Some(file) = a.file.as_ref() else {
         return;
     };
@@ -692,12 +708,16 @@ pub fn flush(srv: &mut Server, force: bool) {
         AppendFsync::Always => {
             // The client is about to be told its write is durable: a
             // failed fsync cannot be survived.
+            let started = monitor.then(std::time::Instant::now);
             if let Err(e) = file.sync_data() {
                 warn!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", super::io_text(&e));
                 std::process::exit(1);
             }
             a.last_incr_fsync_offset = a.last_incr_size;
             a.last_fsync = now;
+            if let Some(t) = started {
+                srv.latency_sample("aof-fsync-always", t.elapsed().as_micros() as u64);
+            }
         }
         AppendFsync::Everysec if now > a.last_fsync => {
             if !sync_in_progress {

@@ -371,6 +371,7 @@ pub fn rewrite_background(srv: &mut Server) -> bool {
         }
         Ok(ForkResult::Parent { child }) => {
             srv.stat_fork_time_us = start.elapsed().as_micros() as u64;
+            srv.latency_sample("fork", srv.stat_fork_time_us);
             srv.stat_total_forks += 1;
             set_resize_policy(ResizePolicy::Avoid);
             info!("Background append only file rewriting started by pid {child}");

@@ -268,6 +268,7 @@ fn fork_save(srv: &mut Server, to_pipe: Option<(OwnedFd, std::os::fd::RawFd)>) -
         }
         Ok(ForkResult::Parent { child }) => {
             srv.stat_fork_time_us = start.elapsed().as_micros() as u64;
+            srv.latency_sample("fork", srv.stat_fork_time_us);
             srv.stat_total_forks += 1;
             // Moving entries between tables would copy every page the
             // child still shares (updateDictResizePolicy).
