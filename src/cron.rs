@@ -38,6 +38,11 @@ pub fn cron(srv: &mut Server) {
     } else {
         srv.hz = srv.cfg.hz;
     }
+    // Push the watchdog's deadline one period further: it fires only if
+    // the loop misses a whole period.
+    if srv.cfg.watchdog_period > 0 {
+        crate::crash::schedule_watchdog(srv.cfg.watchdog_period, srv.hz);
+    }
     if let Some(sig) = shutdown::take_signal() {
         let name = if sig == nix::libc::SIGINT {
             "SIGINT"

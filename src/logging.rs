@@ -13,6 +13,11 @@ use log::LevelFilter;
 /// The role letter for the next lines ('M', 'S' or 'C').
 static ROLE: AtomicU8 = AtomicU8::new(b'M');
 
+/// The role letter of log lines (M, S, C).
+pub fn role() -> char {
+    ROLE.load(Ordering::Relaxed) as char
+}
+
 pub fn set_role(role: u8) {
     ROLE.store(role, Ordering::Relaxed);
 }
@@ -51,10 +56,19 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// `26 Nov 2026 11:22:24.123` for a Unix time in ms (UTC).
 pub fn format_time(ms: i64) -> String {
+    let mut s = String::with_capacity(24);
+    let _ = write_time(&mut s, ms);
+    s
+}
+
+/// format_time into any writer, without allocating (crash reports are
+/// written from signal handlers).
+pub fn write_time(w: &mut impl std::fmt::Write, ms: i64) -> std::fmt::Result {
     let secs = ms.div_euclid(1000);
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
-    format!(
+    write!(
+        w,
         "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
         d,
         MONTHS[(m - 1) as usize],

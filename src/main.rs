@@ -125,6 +125,15 @@ fn main() {
         daemonize();
     }
     shutdown::install_signal_handlers();
+    // A daemon's pid file goes with it when it crashes (Redis' default
+    // path when none is set).
+    let pidfile = cfg.daemonize.then(|| {
+        cfg.pidfile
+            .clone()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "/var/run/redis.pid".to_string())
+    });
+    ferrodis::crash::install(&cfg.logfile, pidfile.as_deref(), cfg.crash_log_enabled);
     warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     warn!(
         "Redis version={REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid={}, just started",

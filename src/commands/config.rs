@@ -97,6 +97,10 @@ fn apply(
                 ));
             }
             "proc-title-template" => cx.srv.update_proc_title(),
+            "crash-log-enabled" => crate::crash::set_enabled(cx.srv.cfg.crash_log_enabled),
+            "watchdog-period" => {
+                crate::crash::schedule_watchdog(cx.srv.cfg.watchdog_period, cx.srv.hz)
+            }
             "maxmemory" => crate::evict::update_maxmemory(cx.srv),
             "appendonly" => update_appendonly(cx).map_err(|e| (name, e))?,
             "aof-disable-auto-gc" if !cx.srv.cfg.aof_disable_auto_gc => {

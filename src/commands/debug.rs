@@ -15,6 +15,21 @@ pub fn debug(cx: &mut Ctx) -> CmdResult {
     match (sub.as_slice(), argc) {
         (b"help", 2) => help(cx),
         (b"sleep", 3) => sleep(cx),
+        (b"segfault", 2) => crate::crash::segfault(),
+        (b"mallctl", 3..=4) => {
+            let new = if argc == 4 {
+                Some(cx.arg_i64(3)?)
+            } else {
+                None
+            };
+            let reply = crate::mallctl::int(cx.arg(2), new);
+            mallctl_reply(cx, reply)
+        }
+        (b"mallctl-str", 3..=4) => {
+            let reply = crate::mallctl::string(cx.arg(2), (argc == 4).then(|| cx.arg(3)));
+            mallctl_reply(cx, reply)
+        }
+        (b"panic", 2) => panic!("DEBUG PANIC called at Unix time {}", cx.srv.unixtime),
         (b"set-active-expire", 3) => {
             cx.srv.active_expire_enabled = cx.arg_i64(2)? != 0;
             cx.reply().ok();
@@ -120,6 +135,12 @@ fn help(cx: &mut Ctx) -> CmdResult {
             "    Write <message> to the server log.",
             "OBJECT <key>",
             "    Low-level details of the value at <key>.",
+            "MALLCTL <key> [<val>]",
+            "    Read (and with <val>, set) a numeric jemalloc control; the old value is returned.",
+            "MALLCTL-STR <key> [<val>]",
+            "    The same for a string jemalloc control.",
+            "PANIC",
+            "    Stop the server with a panic report in the log.",
             "PAUSE-CRON <0|1>",
             "    Stop or resume the periodic tasks.",
             "POPULATE <count> [<prefix>] [<size>]",
@@ -135,6 +156,8 @@ fn help(cx: &mut Ctx) -> CmdResult {
             "    already exist, NOFLUSH keeps the current dataset, NOSAVE loads the file as it is.",
             "REPLYBUFFER PEAK-RESET-TIME|RESIZING <value>",
             "    Tune reply buffer management.",
+            "SEGFAULT",
+            "    Crash the server with a segmentation fault (crash report in the log).",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Turn the active expiry cycle off or on.",
             "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
@@ -145,6 +168,17 @@ fn help(cx: &mut Ctx) -> CmdResult {
             "    Fuzz the glob matcher with random patterns.",
         ],
     );
+    Ok(())
+}
+
+fn mallctl_reply(cx: &mut Ctx, reply: crate::mallctl::Reply) -> CmdResult {
+    use crate::mallctl::Reply;
+    match reply {
+        Reply::Int(n) => cx.reply().int(n),
+        Reply::Text(t) => cx.reply().bulk(&t),
+        Reply::Ok => cx.reply().ok(),
+        Reply::Err(e) => return Err(CmdError::owned(format!("ERR {e}"))),
+    }
     Ok(())
 }
 
