@@ -58,6 +58,11 @@ pub struct Server {
     /// Slots of clients whose read was cut short for fairness, or whose
     /// postponed command can run again.
     pub pending_reads: Vec<usize>,
+    /// The events of the batch being dispatched, not handled yet. A long
+    /// job started by one of them (a load from the master, DEBUG RELOAD)
+    /// serves the sockets from inside the dispatch: it must handle these
+    /// too, as the edge-triggered poll will not report them again.
+    ready: std::collections::VecDeque<ReadyEvent>,
     /// Clients blocked on keys (INFO blocked_clients with the postponed).
     pub blocked_clients: usize,
     /// (deadline ms, client id, slot) of every blocked client with a timeout.
@@ -186,6 +191,15 @@ pub struct Server {
     pub client_mem: crate::client_evict::ClientMem,
 }
 
+/// One readiness report of the poll, kept until it is handled.
+#[derive(Clone, Copy)]
+struct ReadyEvent {
+    token: usize,
+    readable: bool,
+    writable: bool,
+    hup: bool,
+}
+
 impl Server {
     pub fn new(
         cfg: Config,
@@ -211,6 +225,7 @@ impl Server {
             listeners: Vec::new(),
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
+            ready: std::collections::VecDeque::with_capacity(1024),
             blocked_clients: 0,
             block_deadlines: std::collections::BTreeSet::new(),
             postponed: Vec::new(),
@@ -411,8 +426,16 @@ impl Server {
     /// Serve what the sockets have ready: accepts, reads (which run the
     /// commands) and writes, then the reads cut short for fairness.
     fn dispatch_events(&mut self, events: &Events) {
-        for ev in events.iter() {
-            let t = ev.token().0;
+        self.ready.extend(events.iter().map(|ev| ReadyEvent {
+            token: ev.token().0,
+            readable: ev.is_readable(),
+            writable: ev.is_writable(),
+            // With the peer gone, read on to the EOF even after a short
+            // read: no further event will come.
+            hup: ev.is_read_closed() || ev.is_error(),
+        }));
+        while let Some(ev) = self.ready.pop_front() {
+            let t = ev.token;
             if t == RDB_PIPE_TOKEN {
                 crate::replication::transfer::relay_pipe(self);
                 continue;
@@ -426,14 +449,11 @@ impl Server {
                 continue;
             }
             let slot = t - CLIENT_TOKEN_BASE;
-            if ev.is_writable() {
+            if ev.writable {
                 self.handle_writable(slot);
             }
-            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                // With the peer gone, read on to the EOF even after a
-                // short read: no further event will come.
-                let hup = ev.is_read_closed() || ev.is_error();
-                self.read_from_client(slot, hup);
+            if ev.readable || ev.hup {
+                self.read_from_client(slot, ev.hup);
             }
         }
         if !self.pending_reads.is_empty() {
@@ -449,16 +469,19 @@ impl Server {
     pub fn process_events_while_blocked(&mut self) {
         let mut events = Events::with_capacity(256);
         for _ in 0..4 {
+            // Replies made before the job started (the batch it interrupted)
+            // or in the last round.
+            self.handle_pending_writes();
             if self.poll.poll(&mut events, Some(Duration::ZERO)).is_err() {
                 break;
             }
-            if events.is_empty() && self.pending_reads.is_empty() {
+            if events.is_empty() && self.pending_reads.is_empty() && self.ready.is_empty() {
                 break;
             }
             self.update_cached_time();
             self.dispatch_events(&events);
-            self.handle_pending_writes();
         }
+        self.handle_pending_writes();
     }
 
     /// Record `usec` for a latency-monitor event if it reaches
