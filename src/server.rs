@@ -912,11 +912,9 @@ impl Server {
     /// case argv and the bytes wait (slave_repl_offset does not move).
     fn run_master_command(&mut self, c: &mut Client) -> bool {
         let mark = c.out.len();
-        if !crate::replication::replica::skip_master_command(&c.argv) {
-            commands::process_command(self, c);
-            if c.flags & flags::POSTPONED != 0 {
-                return true;
-            }
+        commands::process_command(self, c);
+        if c.flags & flags::POSTPONED != 0 {
+            return true;
         }
         // Every byte of the stream counts towards our offset.
         let bytes = std::mem::take(&mut c.master_pending);

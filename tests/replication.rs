@@ -811,20 +811,27 @@ fn fake_master(
     let port = listener.local_addr().unwrap().port();
     let fake = std::thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut buf: Vec<u8> = Vec::new();
-        loop {
-            let cmd = next_command(&mut s, &mut buf);
-            match cmd[0].to_ascii_uppercase().as_str() {
-                "PING" => s.write_all(b"+PONG\r\n").unwrap(),
-                "PSYNC" => break,
-                _ => s.write_all(b"+OK\r\n").unwrap(),
-            }
-        }
+        handshake(&mut s, &mut buf);
         s.write_all(&psync_reply).unwrap();
         rest(&mut s, &mut buf);
     });
     (port, fake)
+}
+
+/// A fake master's side of the handshake: PONG, OK to every REPLCONF, up
+/// to the replica's PSYNC, which is returned.
+fn handshake(s: &mut std::net::TcpStream, buf: &mut Vec<u8>) -> Vec<String> {
+    use std::io::Write;
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    loop {
+        let cmd = next_command(s, buf);
+        match cmd[0].to_ascii_uppercase().as_str() {
+            "PING" => s.write_all(b"+PONG\r\n").unwrap(),
+            "PSYNC" => return cmd,
+            _ => s.write_all(b"+OK\r\n").unwrap(),
+        }
+    }
 }
 
 /// The next command a replica sent to a fake master.
@@ -940,5 +947,89 @@ fn a_master_without_psync_is_followed_through_sync() {
         "up"
     );
     assert_eq!(info_field(&mut r, "replication", "master_replid").len(), 40);
+    fake.join().unwrap();
+}
+
+/// The master's MULTI ... EXEC is a transaction on the replica too: none of
+/// the block is visible, counted in the offset or passed on before EXEC,
+/// and a link lost in the middle resumes (PSYNC) from before the MULTI.
+#[test]
+fn a_masters_transaction_is_applied_whole() {
+    use std::io::Write;
+    use std::sync::mpsc;
+    let id = "0123456789abcdef0123456789abcdef01234567";
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (psync_tx, psync_rx) = mpsc::channel::<Vec<String>>();
+    let cmd = |args: &[&str]| -> Vec<u8> {
+        let mut out = format!("*{}\r\n", args.len());
+        for a in args {
+            out += &format!("${}\r\n{a}\r\n", a.len());
+        }
+        out.into_bytes()
+    };
+    let block1: Vec<u8> = [
+        cmd(&["MULTI"]),
+        cmd(&["SET", "a", "1"]),
+        cmd(&["SET", "b", "2"]),
+    ]
+    .concat();
+    let exec = cmd(&["EXEC"]);
+    let block2: Vec<u8> = [cmd(&["MULTI"]), cmd(&["SET", "c", "3"])].concat();
+    let (b1, ex, b2) = (block1.clone(), exec.clone(), block2.clone());
+    let fake = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = Vec::new();
+        handshake(&mut s, &mut buf);
+        let mut rdb = b"REDIS0006\xff".to_vec();
+        rdb.extend_from_slice(&[0u8; 8]);
+        s.write_all(format!("+FULLRESYNC {id} 100\r\n${}\r\n", rdb.len()).as_bytes())
+            .unwrap();
+        s.write_all(&rdb).unwrap();
+        s.write_all(&b1).unwrap();
+        go_rx.recv().unwrap();
+        s.write_all(&ex).unwrap();
+        go_rx.recv().unwrap();
+        s.write_all(&b2).unwrap();
+        go_rx.recv().unwrap();
+        drop(s); // the link breaks inside the second block
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = Vec::new();
+        psync_tx.send(handshake(&mut s, &mut buf)).unwrap();
+        s.write_all(b"+CONTINUE\r\n").unwrap();
+        go_rx.recv().unwrap();
+    });
+    let replica = start_ferrodis(false, &[]);
+    let mut r = replica.client();
+    ok(r.cmd(&["REPLICAOF", "127.0.0.1", &port.to_string()]));
+    let offsets = |r: &mut Client| {
+        (
+            info_field(r, "replication", "slave_repl_offset")
+                .parse::<i64>()
+                .unwrap(),
+            info_field(r, "replication", "slave_read_repl_offset")
+                .parse::<i64>()
+                .unwrap(),
+        )
+    };
+    let held = 100 + block1.len() as i64;
+    assert!(common::wait_for(Duration::from_secs(5), || offsets(&mut r) == (100, held)));
+    assert_eq!(r.cmd(&["EXISTS", "a", "b"]).int(), 0);
+    go_tx.send(()).unwrap();
+    let applied = held + exec.len() as i64;
+    assert!(common::wait_for(Duration::from_secs(5), || offsets(&mut r)
+        == (applied, applied)));
+    assert_eq!(r.cmd(&["MGET", "a", "b"]), Resp::bulks(&["1", "2"]));
+    go_tx.send(()).unwrap();
+    assert!(common::wait_for(Duration::from_secs(5), || offsets(&mut r)
+        .1
+        == applied + block2.len() as i64));
+    go_tx.send(()).unwrap();
+    // Reconnected: the PSYNC asks for the byte after the first EXEC.
+    let psync = psync_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(psync, ["PSYNC", id, &(applied + 1).to_string()]);
+    assert_eq!(r.cmd(&["EXISTS", "c"]).int(), 0);
+    go_tx.send(()).unwrap();
     fake.join().unwrap();
 }

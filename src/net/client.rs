@@ -168,6 +168,11 @@ pub struct Client {
     /// the bytes of the command being parsed.
     pub reploff: i64,
     pub master_pending: usize,
+    /// As the master client, inside a MULTI block: the block's bytes so
+    /// far. They count towards the offset, and go on to our own replicas,
+    /// only once EXEC ran, so a link lost mid-block resumes before MULTI.
+    pub master_multi: Vec<u8>,
+    pub master_multi_bytes: usize,
     /// Channels, patterns and shard channels subscribed to (Pub/Sub).
     pub subs: Option<Box<crate::pubsub::ClientSubs>>,
     /// MULTI state and WATCHed keys (multi.rs).
@@ -225,6 +230,8 @@ impl Client {
             woff: 0,
             reploff: 0,
             master_pending: 0,
+            master_multi: Vec::new(),
+            master_multi_bytes: 0,
             subs: None,
             mstate: None,
             tracking: None,

@@ -13,7 +13,6 @@
 //! Invariant while connected: `srv.repl.master_repl_offset` equals the
 //! master client's `reploff` (both count every stream byte applied).
 
-use bytes::Bytes;
 use log::{info, warn};
 
 use super::link::{LinkParams, MasterLink, Payload, Step};
@@ -590,22 +589,26 @@ pub fn after_master_command(srv: &mut Server, c: &mut Client, bytes: usize, out_
     }
     srv.repl.replica.force_reply = false;
     srv.repl.replica.executing_master = false;
-    c.reploff += bytes as i64;
     let args: Vec<&[u8]> = c.argv.iter().map(|b| &b[..]).collect();
     // A master sends commands in canonical multibulk form, so this is the
     // very bytes it sent (and our offsets stay equal to its).
     let mut raw = Vec::with_capacity(bytes);
     crate::persistence::aof::cat_command(&mut raw, &args);
+    // The master's MULTI ... EXEC runs as a transaction here too: nothing
+    // of the block is applied before EXEC, so neither the offset nor our
+    // replicas see it before then (Redis' commandProcessed leaves reploff
+    // alone while the master client is in MULTI).
+    if c.flags & crate::net::client::flags::MULTI != 0 {
+        c.master_multi.extend_from_slice(&raw);
+        c.master_multi_bytes += bytes;
+        return;
+    }
+    let held = std::mem::take(&mut c.master_multi);
+    let held_bytes = std::mem::take(&mut c.master_multi_bytes);
+    c.reploff += (held_bytes + bytes) as i64;
+    super::master::feed_raw(srv, &held);
     super::master::feed_raw(srv, &raw);
     srv.repl.master_repl_offset = c.reploff;
-}
-
-/// Whether the master client's command is one we skip (MULTI/EXEC wrap
-/// the effects the master groups; until transactions exist each effect
-/// is applied on its own, in the same order).
-pub fn skip_master_command(argv: &[Bytes]) -> bool {
-    argv.first()
-        .is_some_and(|a| a.eq_ignore_ascii_case(b"multi") || a.eq_ignore_ascii_case(b"exec"))
 }
 
 /// expireSlaveKeys: expire the keys our own clients gave a TTL (on a
@@ -717,7 +720,7 @@ pub fn info_section(srv: &Server, o: &mut String) {
         // paused replica holds commands back); repl: what was applied.
         let (last_io, off, read_off) = match master_client(srv) {
             Some(m) => {
-                let unapplied = (m.master_pending + m.qbuf.len()) as i64;
+                let unapplied = (m.master_multi_bytes + m.master_pending + m.qbuf.len()) as i64;
                 (
                     srv.unixtime - m.last_interaction,
                     m.reploff,
