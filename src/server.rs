@@ -62,7 +62,9 @@ pub struct Server {
     /// job started by one of them (a load from the master, DEBUG RELOAD)
     /// serves the sockets from inside the dispatch: it must handle these
     /// too, as the edge-triggered poll will not report them again.
-    ready: std::collections::VecDeque<ReadyEvent>,
+    /// `ready_next` is the first one not handled.
+    ready: Vec<ReadyEvent>,
+    ready_next: usize,
     /// Clients blocked on keys (INFO blocked_clients with the postponed).
     pub blocked_clients: usize,
     /// (deadline ms, client id, slot) of every blocked client with a timeout.
@@ -225,7 +227,8 @@ impl Server {
             listeners: Vec::new(),
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
-            ready: std::collections::VecDeque::with_capacity(1024),
+            ready: Vec::with_capacity(1024),
+            ready_next: 0,
             blocked_clients: 0,
             block_deadlines: std::collections::BTreeSet::new(),
             postponed: Vec::new(),
@@ -426,15 +429,21 @@ impl Server {
     /// Serve what the sockets have ready: accepts, reads (which run the
     /// commands) and writes, then the reads cut short for fairness.
     fn dispatch_events(&mut self, events: &Events) {
-        self.ready.extend(events.iter().map(|ev| ReadyEvent {
-            token: ev.token().0,
-            readable: ev.is_readable(),
-            writable: ev.is_writable(),
-            // With the peer gone, read on to the EOF even after a short
-            // read: no further event will come.
-            hup: ev.is_read_closed() || ev.is_error(),
-        }));
-        while let Some(ev) = self.ready.pop_front() {
+        for ev in events.iter() {
+            self.ready.push(ReadyEvent {
+                token: ev.token().0,
+                readable: ev.is_readable(),
+                writable: ev.is_writable(),
+                // With the peer gone, read on to the EOF even after a
+                // short read: no further event will come.
+                hup: ev.is_read_closed() || ev.is_error(),
+            });
+        }
+        // A nested dispatch (serving during a load) drains the queue to
+        // its end and empties it, which ends this loop too.
+        while self.ready_next < self.ready.len() {
+            let ev = self.ready[self.ready_next];
+            self.ready_next += 1;
             let t = ev.token;
             if t == RDB_PIPE_TOKEN {
                 crate::replication::transfer::relay_pipe(self);
@@ -456,6 +465,8 @@ impl Server {
                 self.read_from_client(slot, ev.hup);
             }
         }
+        self.ready.clear();
+        self.ready_next = 0;
         if !self.pending_reads.is_empty() {
             for slot in std::mem::take(&mut self.pending_reads) {
                 self.read_from_client(slot, false);
@@ -475,7 +486,8 @@ impl Server {
             if self.poll.poll(&mut events, Some(Duration::ZERO)).is_err() {
                 break;
             }
-            if events.is_empty() && self.pending_reads.is_empty() && self.ready.is_empty() {
+            let queued = self.ready_next < self.ready.len();
+            if events.is_empty() && self.pending_reads.is_empty() && !queued {
                 break;
             }
             self.update_cached_time();
