@@ -125,6 +125,12 @@ pub struct Server {
     /// Cached clocks, refreshed before each command and in cron.
     pub now_ms: i64,
     pub unixtime: i64,
+    /// The clock (`mono_ns`) at which the last `call` ended, 0 once taken.
+    pub call_end_ns: u64,
+    /// Set only for the next `process_command` of a pipelined batch: the
+    /// previous command's end, which serves as this one's start, so a
+    /// command back to back with another costs one clock read, not two.
+    pub chained_start_ns: u64,
     pub start: Instant,
     pub start_unix: i64,
     pub run_id: String,
@@ -264,6 +270,8 @@ impl Server {
             loading_loaded_bytes: 0,
             now_ms: now,
             unixtime: now / 1000,
+            call_end_ns: 0,
+            chained_start_ns: 0,
             start: Instant::now(),
             start_unix: now / 1000,
             run_id: random_hex(40),
@@ -939,6 +947,9 @@ impl Server {
     /// (processInputBuffer).
     fn process_input(&mut self, c: &mut Client) {
         let master = c.flags & flags::MASTER != 0;
+        // The first command of a batch reads the clock; each following one
+        // starts when the one before it ended (only parsing lies between).
+        let mut chained = 0;
         loop {
             if c.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::BLOCKED) != 0 {
                 return;
@@ -1001,7 +1012,10 @@ impl Server {
                         continue;
                     }
                     let replica_mark = (c.flags & flags::REPLICA != 0).then_some(c.out.len());
+                    self.chained_start_ns = chained;
+                    self.call_end_ns = 0;
                     commands::process_command(self, c);
+                    chained = std::mem::take(&mut self.call_end_ns);
                     if c.flags & flags::POSTPONED != 0 {
                         return; // argv is kept for when the pause ends
                     }

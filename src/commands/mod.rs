@@ -6,6 +6,7 @@
 //! first, then acts and writes exactly one reply; an `Err` becomes the
 //! error reply.
 
+mod name_index;
 pub mod spec;
 pub mod spec_data;
 mod table;
@@ -123,8 +124,12 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         return;
     }
     // One clock read per command serves both the cached time (expiry) and
-    // the command's duration (stats).
-    let start = crate::server::mono_ns();
+    // the command's duration (stats); in a pipelined batch even that is the
+    // previous command's end (see Server::chained_start_ns).
+    let start = match std::mem::take(&mut srv.chained_start_ns) {
+        0 => crate::server::mono_ns(),
+        t => t,
+    };
     srv.now_ms = srv.unix_ms_at(start);
     srv.unixtime = srv.now_ms / 1000;
     // While it runs the client is out of the client table: what is sent
@@ -478,7 +483,9 @@ pub fn call(srv: &mut Server, c: &mut Client, id: CmdId, start: u64) {
     if srv.repl.master_repl_offset != repl_off {
         c.woff = srv.repl.master_repl_offset;
     }
-    let usec = crate::server::mono_ns().saturating_sub(start) / 1000;
+    let end = crate::server::mono_ns();
+    srv.call_end_ns = end;
+    let usec = end.saturating_sub(start) / 1000;
     let failed = res.is_err();
     if let Err(e) = res {
         let text = e.text();

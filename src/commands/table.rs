@@ -5,7 +5,7 @@
 //! Lookup is case-insensitive without allocating: names are at most a few
 //! dozen bytes, so they are lower-cased into a stack buffer first.
 
-use crate::db::dict::Dict;
+use super::name_index::NameIndex;
 use bytes::Bytes;
 use std::io;
 
@@ -72,8 +72,8 @@ impl Role {
 
 pub struct CommandTable {
     cmds: Vec<Command>,
-    /// Lower-case name -> index into `cmds`.
-    index: Dict<Vec<u8>, u32>,
+    /// Name (any case) -> index into `cmds`.
+    index: NameIndex,
 }
 
 /// Every command ferrodis serves, by full name, with its handler.
@@ -291,24 +291,17 @@ impl CommandTable {
             };
             c.name = to.to_ascii_lowercase();
         }
-        let mut index = Dict::new();
-        for (i, c) in cmds.iter().enumerate() {
-            if !c.name.is_empty() {
-                index.insert(c.name.as_bytes().to_vec(), i as u32);
-            }
-        }
+        let index = NameIndex::new(
+            cmds.iter()
+                .enumerate()
+                .filter(|(_, c)| !c.name.is_empty())
+                .map(|(i, c)| (c.name.as_bytes(), i as u32)),
+        );
         Ok(CommandTable { cmds, index })
     }
 
     fn find_top(&self, name: &[u8]) -> Option<u32> {
-        let mut buf = [0u8; 64];
-        if name.len() > buf.len() {
-            return None;
-        }
-        let lower = &mut buf[..name.len()];
-        lower.copy_from_slice(name);
-        lower.make_ascii_lowercase();
-        self.index.peek(lower).copied()
+        self.index.get(name)
     }
 
     /// Resolve argv to a command or subcommand (lookupCommand): a container

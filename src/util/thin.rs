@@ -213,6 +213,11 @@ impl ThinBuf {
         if n == 0 {
             return;
         }
+        let need = old.saturating_add(n);
+        if need > self.capacity() && at < old {
+            self.grow_around(at, need, parts);
+            return;
+        }
         self.reserve_exact(n);
         let cap = self.capacity();
         // SAFETY: capacity >= old + n (reserve_exact), so moving the tail
@@ -228,6 +233,34 @@ impl ThinBuf {
             }
         }
         self.set_header(old + n, cap);
+    }
+
+    /// `insert_parts` when the buffer must move and the insert is not at
+    /// the end: a small size class never grows in place, so realloc would
+    /// copy everything and the tail would then move again; copying each
+    /// side straight to its new place moves every byte once (a listpack
+    /// at the head of a list takes an LPUSH this way).
+    fn grow_around(&mut self, at: usize, need: usize, parts: &[&[u8]]) {
+        let old = self.len();
+        let mut grown = ThinBuf::with_capacity(need);
+        let cap = grown.capacity();
+        // SAFETY: `grown` has room for `need` = old + the parts' bytes;
+        // the prefix [0, at), the parts and the suffix [at, old) are
+        // written to disjoint ranges of it, and `parts` cannot alias
+        // either buffer (we hold &mut self, `grown` is new).
+        unsafe {
+            let src = self.ptr.as_ptr().add(HEADER);
+            let mut dst = grown.ptr.as_ptr().add(HEADER);
+            std::ptr::copy_nonoverlapping(src, dst, at);
+            dst = dst.add(at);
+            for p in parts {
+                std::ptr::copy_nonoverlapping(p.as_ptr(), dst, p.len());
+                dst = dst.add(p.len());
+            }
+            std::ptr::copy_nonoverlapping(src.add(at), dst, old - at);
+        }
+        grown.set_header(need, cap);
+        *self = grown;
     }
 
     /// Remove the bytes in `range` (clamped to the buffer).
@@ -628,6 +661,30 @@ mod tests {
         assert_eq!(b.capacity(), 8);
         assert_eq!(b.clone().capacity(), 8);
         assert_eq!(b.alloc_bytes(), 16);
+    }
+
+    #[test]
+    fn inserts_that_move_the_buffer_keep_both_sides() {
+        // Inserts at the front, the middle and the end, each big enough to
+        // leave the size class, against a Vec doing the same.
+        let mut b = ThinBuf::new(b"");
+        let mut v = Vec::new();
+        let mut seed = 7u32;
+        for round in 0..200u32 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let chunk: Vec<u8> = (0..(seed % 700) as usize)
+                .map(|i| (i as u32 ^ round) as u8)
+                .collect();
+            let at = match round % 3 {
+                0 => 0,
+                1 => v.len() / 2,
+                _ => v.len(),
+            };
+            b.insert_parts(at, &[&chunk[..chunk.len() / 2], &chunk[chunk.len() / 2..]]);
+            v.splice(at..at, chunk.iter().copied());
+            assert_eq!(b.as_slice(), &v[..], "round {round}");
+            assert!(b.capacity() >= b.len());
+        }
     }
 
     /// First byte = total length (a toy self-describing format).
