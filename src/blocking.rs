@@ -178,6 +178,8 @@ fn finish(srv: &mut Server, c: &mut Client, cmd: CmdId, start_ns: u64, failed: b
     if tracking {
         st.record_latency(usec);
     }
+    // The time it took to serve the woken client (updateStatsOnUnblock).
+    srv.latency_sample("command-unblocking", usec);
     c.flags |= flags::UNBLOCKED;
     srv.pending_reads.push(c.token - CLIENT_TOKEN_BASE);
 }

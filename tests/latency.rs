@@ -157,3 +157,25 @@ fn histogram_of_a_container_command_lists_its_subcommands() {
     assert_eq!(body[0].text(), "calls");
     assert_eq!(body[1].int(), 1);
 }
+
+#[test]
+fn serving_a_woken_client_is_sampled_as_command_unblocking() {
+    let s = Server::start(&[]);
+    let mut c = s.client();
+    let mut blocked = s.client();
+    ok(c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "1"]));
+    // BLMPOP waits on an empty list, then pops half a million elements in
+    // one go: building that reply takes well over a millisecond.
+    blocked.send(&["BLMPOP", "0", "1", "big", "LEFT", "COUNT", "1000000"]);
+    assert!(wait_for(Duration::from_secs(5), || c
+        .cmd(&["INFO", "clients"])
+        .text()
+        .contains("blocked_clients:1")));
+    let mut push: Vec<&str> = vec!["RPUSH", "big"];
+    push.extend(std::iter::repeat_n("x", 500_000));
+    assert_eq!(c.cmd(&push), Resp::Int(500_000));
+    let reply = blocked.read_reply().items();
+    assert_eq!(reply[1].items().len(), 500_000);
+    let names = event_names(&mut c);
+    assert!(names.iter().any(|n| n == "command-unblocking"), "{names:?}");
+}
