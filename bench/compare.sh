@@ -100,7 +100,9 @@
 #
 # Speed mode also reports, per test and server, the medians over the rounds
 # of redis-benchmark's p50 and p99 latency (its --csv columns; n/a for the
-# loadgen tests, which measure rates only).
+# loadgen tests, which measure rates only), and per test the lowest and
+# highest per-round ratio (columns ratio_min/ratio_max): on a shared or
+# client-bound machine the spread says how far one median can be trusted.
 #
 # Output: a table on stdout, and in bench/results/: <timestamp>.csv
 # (summary), <timestamp>-raw.csv (every measurement), <timestamp>.txt (the
@@ -515,19 +517,24 @@ summarize() {
         }
         END {
             print "test,datasize,pipeline,ferrodis_ops_per_sec,redis_ops_per_sec,ratio,valid_rounds,requests," \
-                  "ferrodis_p50_ms,redis_p50_ms,ferrodis_p99_ms,redis_p99_ms"
+                  "ferrodis_p50_ms,redis_p50_ms,ferrodis_p99_ms,redis_p99_ms,ratio_min,ratio_max"
             for (k = 1; k <= nk; k++) {
-                key = order[k]; split(key, tdp, SUBSEP); fs = rs = qs = ""; nv = 0
+                key = order[k]; split(key, tdp, SUBSEP); fs = rs = qs = ""; nv = 0; qlo = qhi = ""
                 for (r = 1; r <= rounds; r++) {
                     f = v[r, "ferrodis", key]; g = v[r, "redis", key]
                     if (f ~ /^[0-9.]+$/) fs = fs " " f
                     if (g ~ /^[0-9.]+$/) rs = rs " " g
-                    if (f ~ /^[0-9.]+$/ && g ~ /^[0-9.]+$/ && g > 0) { qs = qs " " f / g; nv++ }
+                    if (f ~ /^[0-9.]+$/ && g ~ /^[0-9.]+$/ && g > 0) {
+                        q = f / g; qs = qs " " q; nv++
+                        if (qlo == "" || q < qlo) qlo = q
+                        if (qhi == "" || q > qhi) qhi = q
+                    }
                 }
                 fm = median(fs); rm = median(rs); qm = median(qs)
-                printf "%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%s,%s\n", tdp[1], tdp[2], tdp[3], fm == "" ? "n/a" : sprintf("%.0f", fm),
+                printf "%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%s,%s,%s,%s\n", tdp[1], tdp[2], tdp[3], fm == "" ? "n/a" : sprintf("%.0f", fm),
                     rm == "" ? "n/a" : sprintf("%.0f", rm), qm == "" ? "n/a" : sprintf("%.3f", qm), nv, req[key],
-                    lat(l50, "ferrodis", key), lat(l50, "redis", key), lat(l99, "ferrodis", key), lat(l99, "redis", key)
+                    lat(l50, "ferrodis", key), lat(l50, "redis", key), lat(l99, "ferrodis", key), lat(l99, "redis", key),
+                    qlo == "" ? "n/a" : sprintf("%.3f", qlo), qhi == "" ? "n/a" : sprintf("%.3f", qhi)
             }
         }' "$1"
 }
@@ -538,16 +545,16 @@ report_speed() {
     {
         header
         [[ ! -f $WORK/events ]] || cat "$WORK/events"
-        echo "#   -n $N (column n: requests per run) -c $CLIENTS${KEYSPACE:+ -r $KEYSPACE}, $ROUNDS rounds; ratio = median over rounds of ferrodis/redis;"
+        echo "#   -n $N (column n: requests per run) -c $CLIENTS${KEYSPACE:+ -r $KEYSPACE}, $ROUNDS rounds; ratio = median over rounds of ferrodis/redis (min-max: the lowest and highest round);"
         echo "#   FAILED = no round of that test worked on that server (reasons below)"
         echo
-        printf '%-13s %4s %3s %7s %15s %15s %7s %17s %17s\n' test d P n "ferrodis ops/s" "redis ops/s" ratio \
-            "p50 ms (f / r)" "p99 ms (f / r)"
-        tail -n +2 "$sum" | while IFS=, read -r t d p f r q _ n f50 r50 f99 r99; do
+        printf '%-13s %4s %3s %7s %15s %15s %7s %13s %17s %17s\n' test d P n "ferrodis ops/s" "redis ops/s" ratio \
+            "rounds min-max" "p50 ms (f / r)" "p99 ms (f / r)"
+        tail -n +2 "$sum" | while IFS=, read -r t d p f r q _ n f50 r50 f99 r99 qlo qhi; do
             [[ $f != n/a ]] || f=FAILED
             [[ $r != n/a ]] || r=FAILED
-            printf '%-13s %4s %3s %7s %15s %15s %7s %17s %17s\n' "$t" "$d" "$p" "$n" "$f" "$r" "$q" \
-                "$f50 / $r50" "$f99 / $r99"
+            printf '%-13s %4s %3s %7s %15s %15s %7s %13s %17s %17s\n' "$t" "$d" "$p" "$n" "$f" "$r" "$q" \
+                "$qlo-$qhi" "$f50 / $r50" "$f99 / $r99"
         done
         echo
         # Geometric mean of the ratios per data size and pipeline depth, per
