@@ -3,9 +3,10 @@
 //!
 //! The names are fixed once the table is built (rename-command applies at
 //! start), so a small open-addressing table keyed on the name's first 16
-//! bytes as two words (hashed by a multiply, compared with a mask that
-//! folds letter case) does the job in a few dozen instructions; the general `Dict` (a keyed wyhash and a chain walk,
-//! after copying the name to lower case) took about 170 per request.
+//! bytes as two words (hashed by a multiply, compared under a mask that
+//! folds letter case) does the job in a few dozen instructions; the
+//! general `Dict` (a keyed wyhash and a chain walk, after copying the name
+//! to lower case) took about 170 per request.
 //! Only our own names are stored and the table is at most half full, so
 //! no input can make a lookup probe more than the longest run of slots
 //! those names occupy.
@@ -183,7 +184,8 @@ mod tests {
         assert_eq!(idx.get(b"georadiusbymember_rO"), Some(2));
         assert_eq!(idx.get(b"georadiusbymember-ro"), None);
         assert_eq!(idx.get(b"georadiusbymemBER_ro "), None);
-        // Non-letters never fold: "GET" with the 0x20 bit cleared elsewhere.
+        // Only letters fold: a control byte is a letter with bits cleared
+        // beyond the case bit, and must not match it.
         assert_eq!(idx.get(b"\x07et"), None);
         assert_eq!(idx.get(b"s\x05t"), None);
     }
